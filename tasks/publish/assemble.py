@@ -1,0 +1,140 @@
+"""Assemble a candidate snapshot from the previous snapshot and this run's staged batch parts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import polars as pl
+
+from tasks.schemas import ARTICLES, ENTITIES, FETCH_STATE, PUBLISHED_TABLES, REJECTS, Table
+
+STATE_DIR = "_state"
+STATE_FILE = "fetch_state.parquet"
+
+
+def part_files(folder: Path) -> list[Path]:
+    """Parquet parts of one table folder, in name order."""
+    return sorted(folder.glob("*.parquet")) if folder.exists() else []
+
+
+def read_table(folder: Path, table: Table) -> pl.DataFrame:
+    """A table folder as one frame with the contract schema (empty when the folder has no parts)."""
+    parts = part_files(folder)
+    if not parts:
+        return table.empty()
+    return pl.read_parquet(parts, schema=table.schema) if len(parts) > 1 else pl.read_parquet(parts[0])
+
+
+def scan_table(folder: Path, table: Table) -> pl.LazyFrame:
+    """A table folder as a lazy frame with the contract schema."""
+    parts = part_files(folder)
+    return pl.scan_parquet(parts, schema=table.schema) if parts else table.empty().lazy()
+
+
+def write_part(frame: pl.DataFrame, folder: Path, name: str) -> Path:
+    """Write one part atomically (temp file + rename), so a crash never leaves a truncated part."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.parquet"
+    tmp = folder / f".{name}.parquet.tmp"
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    os.replace(tmp, target)
+    return target
+
+
+def carry_forward(previous: Path | None, candidate: Path, table: Table, replaced: pl.Series) -> None:
+    """Copy the previous snapshot's parts of a per-article table, without rows of replaced articles.
+
+    Parts with none of those rows are hard-linked (no copy); the others are rewritten filtered.
+    """
+    if previous is None:
+        return
+    out = candidate / table.name
+    for part in part_files(previous / table.name):
+        ids = pl.read_parquet(part, columns=["article_id"])["article_id"]
+        out.mkdir(parents=True, exist_ok=True)
+        if replaced.len() == 0 or not ids.is_in(replaced.implode()).any():
+            _link_or_copy(part, out / part.name)
+        else:
+            kept = pl.read_parquet(part).filter(~pl.col("article_id").is_in(replaced.implode()))
+            if kept.height:
+                write_part(kept, out, part.stem)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        # Another filesystem (or no hard links): a copy keeps the snapshot self-contained.
+        import shutil
+
+        shutil.copy2(src, dst)
+
+
+def move_parts(staged: Path, candidate: Path, tables: Iterable[Table]) -> None:
+    """Move this run's staged parts into the candidate."""
+    for table in tables:
+        for part in part_files(staged / table.name):
+            target = candidate / table.name
+            target.mkdir(parents=True, exist_ok=True)
+            os.replace(part, target / part.name)
+
+
+def assemble_candidate(
+    *,
+    previous: Path | None,
+    staged: Path,
+    candidate: Path,
+    state: pl.DataFrame,
+    run_rejects: pl.DataFrame,
+    processed_uris: pl.Series,
+    build_entities: Callable[[pl.LazyFrame], pl.DataFrame],
+    assign_duplicates: Callable[[pl.DataFrame], pl.DataFrame],
+    run_id: str,
+) -> dict[str, int]:
+    """Write every published table into `candidate` and return row counts per table."""
+    candidate.mkdir(parents=True, exist_ok=True)
+    per_article = [t for t in PUBLISHED_TABLES.values() if t.per_article and t.name != ARTICLES.name]
+    new_ids = read_table(staged / ARTICLES.name, ARTICLES)["article_id"]
+    for table in per_article:
+        carry_forward(previous, candidate, table, new_ids)
+    move_parts(staged, candidate, per_article)
+
+    # Duplicate clusters span the whole corpus, so articles are re-derived as one table each run.
+    prev_articles = scan_table(previous / ARTICLES.name, ARTICLES) if previous else ARTICLES.empty().lazy()
+    articles = pl.concat(
+        [
+            prev_articles.filter(~pl.col("article_id").is_in(new_ids.implode())).collect(),
+            read_table(staged / ARTICLES.name, ARTICLES),
+        ]
+    )
+    articles = assign_duplicates(articles).sort("article_id")
+    for old in part_files(candidate / ARTICLES.name):
+        old.unlink()
+    write_part(ARTICLES.conform(articles), candidate / ARTICLES.name, f"part-{run_id}")
+
+    write_part(
+        ENTITIES.conform(build_entities(scan_table(candidate / "mentions", PUBLISHED_TABLES["mentions"]))),
+        candidate / ENTITIES.name,
+        f"part-{run_id}",
+    )
+
+    # Rejects describe the latest attempt per document: a document processed fine this run loses its old rejects.
+    prev_rejects = read_table(previous / REJECTS.name, REJECTS) if previous else REJECTS.empty()
+    touched = pl.concat([processed_uris, run_rejects["source_uri"]]).unique()
+    rejects = pl.concat([prev_rejects.filter(~pl.col("source_uri").is_in(touched.implode())), run_rejects])
+    write_part(
+        REJECTS.conform(rejects.unique("reject_id", keep="last").sort("reject_id")),
+        candidate / REJECTS.name,
+        f"part-{run_id}",
+    )
+
+    write_part(FETCH_STATE.conform(state), candidate / STATE_DIR, STATE_FILE.removesuffix(".parquet"))
+    # Consumers scan folders: every table gets at least an empty part, so a scan never fails on a missing folder.
+    for name, table in PUBLISHED_TABLES.items():
+        if not part_files(candidate / name):
+            write_part(table.empty(), candidate / name, f"part-{run_id}")
+    return {
+        name: scan_table(candidate / name, t).select(pl.len()).collect().item() for name, t in PUBLISHED_TABLES.items()
+    }

@@ -1,0 +1,240 @@
+"""Step functions over a run's staging folder: read the batch's input parts, call the pure transform, write parts.
+
+They hold the I/O so the transforms stay DataFrame in, DataFrame out; Prefect wraps them in `tasks.prefect_tasks`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tasks.config import Settings
+from tasks.schemas import ARTICLES, FETCH_STATE, RAW_DOCUMENTS, REJECTS
+
+RAW = RAW_DOCUMENTS.name
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One batch of a run: parts named part-<number> in the staging folder's table folders."""
+
+    staging: str
+    number: int
+    size: int
+
+    @property
+    def part(self) -> str:
+        """File stem of this batch's parts."""
+        return f"part-{self.number:05d}"
+
+    def path(self, table: str) -> Path:
+        """This batch's part of `table`."""
+        return Path(self.staging) / table / f"{self.part}.parquet"
+
+    def read(self, table: str) -> pl.DataFrame:
+        """This batch's part of `table`."""
+        return pl.read_parquet(self.path(table))
+
+    def write(self, table: str, frame: pl.DataFrame, *, suffix: str = "") -> None:
+        """Write this batch's part of `table` (suffix distinguishes parts of the same table from several steps)."""
+        from tasks.publish import write_part
+
+        write_part(frame, Path(self.staging) / table, self.part + suffix)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What fetch handed over: the batches to process, and paths of the new fetch state and run rejects."""
+
+    batches: list[Batch]
+    state_path: str
+    documents: int
+    rejects: int
+    seconds: float
+
+
+@dataclass(slots=True)
+class StepTimer:
+    """Seconds spent inside step functions, per step (for the run report and the benchmark)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, step: str, value: float) -> None:
+        """Accumulate `value` seconds for `step`."""
+        self.seconds[step] = self.seconds.get(step, 0.0) + value
+
+
+def stage_fetch(
+    *,
+    sources_file: str,
+    settings: Settings,
+    staging: Path,
+    previous: Path | None,
+    run_id: str,
+    full_refresh: bool,
+    reprocess: bool,
+) -> FetchOutcome:
+    """Fetch new and changed documents (or reload all from the raw layer) and split them into staged batches."""
+    from tasks.fetch import documents_from_raw, fetch_sources, load_sources
+    from tasks.publish.assemble import STATE_DIR, read_table
+    from tasks.rawstore import RawStore
+
+    started = time.perf_counter()
+    raw_store = RawStore(settings.raw_location)
+    known = read_table(previous / STATE_DIR, FETCH_STATE) if previous else None
+    if reprocess:
+        if known is None:
+            raise ValueError("reprocess needs a published snapshot to take the document list from")
+        result = documents_from_raw(known, raw_store=raw_store, run_id=run_id)
+    else:
+        result = fetch_sources(
+            load_sources(sources_file), raw_store=raw_store, known=None if full_refresh else known, run_id=run_id
+        )
+    from tasks.publish import write_part
+
+    write_part(result.state, staging / "_state", "fetch_state")
+    write_part(REJECTS.conform(result.rejects), staging / REJECTS.name, "part-fetch")
+    docs = result.documents
+    batches = []
+    for number, offset in enumerate(range(0, docs.height, settings.batch_size)):
+        batch = Batch(str(staging), number, min(settings.batch_size, docs.height - offset))
+        batch.write(RAW, docs.slice(offset, settings.batch_size))
+        batches.append(batch)
+    return FetchOutcome(
+        batches,
+        str(staging / "_state" / "fetch_state.parquet"),
+        docs.height,
+        result.rejects.height,
+        time.perf_counter() - started,
+    )
+
+
+def stage_clean(batch: Batch, run_id: str) -> Batch:
+    """Clean one batch: articles, captions and paragraphs parts, plus clean rejects."""
+    from tasks.clean import clean_documents
+
+    result = clean_documents(batch.read(RAW), run_id=run_id)
+    batch.write(ARTICLES.name, result.articles)
+    batch.write("captions", result.captions)
+    batch.write("paragraphs", result.paragraphs)
+    batch.write(REJECTS.name, result.rejects, suffix="-clean")
+    return batch
+
+
+def stage_translate(batch: Batch, settings: Settings) -> Batch:
+    """Translate one batch of articles with the configured translator."""
+    from tasks.translate import translate_articles
+
+    batch.write("translations", translate_articles(batch.read(ARTICLES.name), engine=settings.translator))
+    return batch
+
+
+def stage_extract(batch: Batch) -> Batch:
+    """Extract facts from one batch of articles."""
+    from tasks.extract import extract_facts
+
+    facts = extract_facts(batch.read(ARTICLES.name))
+    for name in ("mentions", "figures", "dates", "agreements", "quotes"):
+        batch.write(name, getattr(facts, name))
+    return batch
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def utc_now() -> datetime:
+    """Current time in UTC (one place, so tests and manifests agree on the clock)."""
+    return datetime.now(UTC)
+
+
+def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry_forward: bool) -> dict[str, int]:
+    """Assemble the run's candidate snapshot from staged parts (and the previous snapshot when carrying forward)."""
+    from tasks.clean import assign_duplicates
+    from tasks.extract import entity_table
+    from tasks.publish import SnapshotStore, assemble_candidate, read_table
+
+    store = SnapshotStore(output_dir)
+    staged = store.staging(run_id)
+    articles = read_table(staged / ARTICLES.name, ARTICLES)
+    return assemble_candidate(
+        previous=previous if carry_forward else None,
+        staged=staged,
+        candidate=store.candidate(run_id),
+        state=pl.read_parquet(staged / "_state" / "fetch_state.parquet"),
+        run_rejects=read_table(staged / REJECTS.name, REJECTS),
+        processed_uris=articles["source_uri"],
+        build_entities=entity_table,
+        assign_duplicates=assign_duplicates,
+        run_id=run_id,
+    )
+
+
+def load_snapshot_tables(folder: Path) -> dict[str, pl.DataFrame]:
+    """Every published table of a snapshot folder."""
+    from tasks.publish import read_table
+    from tasks.schemas import PUBLISHED_TABLES
+
+    return {name: read_table(folder / name, table) for name, table in PUBLISHED_TABLES.items()}
+
+
+def stage_validate(folder: Path) -> dict[str, Any]:
+    """Validate a candidate (or quarantined) folder; the report is written to validation/result.json and returned."""
+    from tasks.validate import validate_tables
+
+    report = validate_tables(load_snapshot_tables(folder)).to_dict()
+    write_json(folder / "validation" / "result.json", report)
+    return report
+
+
+def code_version() -> str:
+    """Git commit of the code when run from a checkout, else the package version."""
+    import subprocess
+    from importlib.metadata import version
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version("newsgraph")
+
+
+def write_manifest(
+    folder: Path, *, run_id: str, counts: dict[str, int], report: dict[str, Any], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The snapshot's manifest.json: run, code version, row counts, verdict and a digest of the inputs."""
+    state = pl.read_parquet(folder / "_state" / "fetch_state.parquet", columns=["source_uri", "raw_sha256"])
+    from tasks.ids import sha256_hex
+
+    lines = state.sort("source_uri").select(pl.concat_str(["source_uri", "raw_sha256"], separator="\t"))
+    inputs_digest = sha256_hex("\n".join(lines.to_series().to_list()))
+    manifest = {
+        "run_id": run_id,
+        "created_at": utc_now().isoformat(),
+        "code_version": code_version(),
+        "row_counts": counts,
+        "validation": {k: report[k] for k in ("success", "critical_failures", "warnings", "evaluated")},
+        "inputs": {"documents": state.height, "state_file": "_state/fetch_state.parquet", "sha256": inputs_digest},
+        **extra,
+    }
+    write_json(folder / "manifest.json", manifest)
+    return manifest
