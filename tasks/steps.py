@@ -131,7 +131,10 @@ def stage_translate(batch: Batch, settings: Settings) -> Batch:
     """Translate one batch of articles with the configured translator."""
     from tasks.translate import translate_articles
 
-    batch.write("translations", translate_articles(batch.read(ARTICLES.name), engine=settings.translator))
+    translations = translate_articles(
+        batch.read(ARTICLES.name), engine=settings.translator, options=settings.translator_options
+    )
+    batch.write("translations", translations)
     return batch
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 
@@ -15,6 +17,7 @@ def translate_articles(
     articles: pl.DataFrame, *, engine: str = "placeholder", now: datetime | None = None
 ) -> pl.DataFrame:
     """TRANSLATIONS rows for ARTICLES rows: English is copied, other languages stay pending (no invented text)."""
+    del options  # the placeholder takes none
     moment = now or datetime.now(UTC)
     is_en = pl.col("language") == "en"
     frame = articles.select(
