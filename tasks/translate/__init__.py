@@ -14,7 +14,11 @@ __all__ = ["translate_articles"]
 
 
 def translate_articles(
-    articles: pl.DataFrame, *, engine: str = "placeholder", now: datetime | None = None
+    articles: pl.DataFrame,
+    *,
+    engine: str = "placeholder",
+    options: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> pl.DataFrame:
     """TRANSLATIONS rows for ARTICLES rows: English is copied, other languages stay pending (no invented text)."""
     del options  # the placeholder takes none
