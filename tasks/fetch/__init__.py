@@ -140,6 +140,7 @@ def fetch_sources(
                 "media_type": _MEDIA_TYPES[path.suffix.lower()],
                 "meta_publisher": source.publisher,
                 "meta_language": source.language,
+                "meta_utc_offset": source.utc_offset,
                 "fetched_at": moment,
             }
             if known_hash.get(aid) == digest:

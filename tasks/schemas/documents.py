@@ -47,6 +47,7 @@ RAW_DOCUMENTS = Table(
         Column("meta_author", pl.String, "Author stated by the source."),
         Column("meta_publisher", pl.String, "Publisher stated by the source or its configuration."),
         Column("meta_language", pl.String, "Language declared by the source (html lang, feed, config)."),
+        Column("meta_utc_offset", pl.String, "UTC offset configured for the source (e.g. '+09:00'), for dates stated without one."),
         Column("fetched_at", UTC, "When the bytes were fetched (UTC).", nullable=False),
     ),
 )
