@@ -1,4 +1,7 @@
-"""Command line: `newsgraph run | publish | rollback | status`. Heavy imports happen inside the commands."""
+"""Command line: `newsgraph run | serve | publish | translate | rollback | status`.
+
+Heavy imports (Prefect, polars, rich) happen inside the commands so `--help` stays instant.
+"""
 
 from __future__ import annotations
 
@@ -8,57 +11,86 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tasks.publish import SnapshotStore
 
 
-def _prefect_defaults() -> None:
+def _prefect_defaults(*, verbose: bool = False) -> None:
     # No network here: no analytics; a generous start-up timeout for the ephemeral API on slow machines.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Run logs keep INFO for the API (the UI shows them when PREFECT_API_URL points at a server); the terminal shows
+    # progress bars and only warnings unless --verbose.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
 
 
-def _summary(result: dict[str, Any]) -> str:
+def _summary_table(result: dict[str, Any], seconds: float) -> Table:
+    """A rich table of the run: snapshot, row counts per table, validation verdict."""
+    from rich.table import Table
+
     if not result.get("published"):
-        return f"nothing new: current snapshot is still {result.get('current')}"
-    counts = result["row_counts"]
-    v = result["validation"]
-    return "\n".join(
-        [
-            f"published snapshot {result['run_id']}",
-            f"  tables:      {Path(result['path']).parent.parent / 'current'}/<table>/*.parquet",
-            f"  articles:    {counts['articles']}  (rejects: {counts['rejects']})",
-            f"  mentions:    {counts['mentions']}  entities: {counts['entities']}",
-            f"  figures:     {counts['figures']}  dates: {counts['dates']}  agreements: {counts['agreements']}"
-            f"  quotes: {counts['quotes']}",
-            f"  validation:  {'passed' if v['success'] else 'FAILED'} ({v['evaluated']} expectations, "
-            f"{v['warnings']} warnings)",
-        ]
+        table = Table(title="newsgraph run: nothing published", show_header=False)
+        table.add_row("current snapshot", str(result.get("current")))
+        table.add_row("reason", str(result.get("reason", "")))
+        table.add_row("wall time", f"{seconds:.1f} s")
+        return table
+    validation = result.get("validation") or {}
+    current = Path(result["path"]).parent.parent / "current"
+    table = Table(title=f"newsgraph run {result['run_id']}: published", caption=f"tables: {current}/<table>/*.parquet")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in (result.get("row_counts") or {}).items():
+        table.add_row(name, f"{count:,}")
+    table.add_section()
+    verdict = "passed" if validation.get("success") else "FAILED"
+    table.add_row(
+        "validation",
+        f"{verdict}: {validation.get('evaluated', '?')} expectations, {validation.get('warnings', '?')} warnings",
     )
+    table.add_row("wall time", f"{seconds:.1f} s")
+    return table
 
 
 def _run(args: argparse.Namespace) -> int:
-    _prefect_defaults()
-    from flows.nightly import SnapshotRejectedError, nightly
+    _prefect_defaults(verbose=args.verbose)
+    if args.workers is not None:
+        os.environ["NEWSGRAPH_WORKERS"] = str(args.workers)  # this process only: Settings read it like any setting
+    import time
 
+    from rich.console import Console
+
+    from flows.nightly import SnapshotRejectedError, nightly
+    from flows.progress import RichReporter, reporting
+
+    console = Console(stderr=True)
+    started = time.perf_counter()
     try:
-        result = nightly(
-            sources_file=args.sources,
-            settings_file=args.settings,
-            output_dir=args.output,
-            full_refresh=args.full_refresh,
-            reprocess=args.reprocess,
-            translator=args.translator,
-            batch_size=args.batch_size,
-        )
+        with RichReporter(console, enabled=not args.verbose) as bars, reporting(bars):
+            result = nightly(
+                sources_file=args.sources,
+                settings_file=args.settings,
+                output_dir=args.output,
+                full_refresh=args.full_refresh,
+                reprocess=args.reprocess,
+                translator=args.translator,
+                batch_size=args.batch_size,
+                task_runner=args.task_runner,
+            )
     except SnapshotRejectedError as exc:
         print(f"validation failed, nothing published: {exc}", file=sys.stderr)
         return 2
-    print(_summary(result))
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"newsgraph run: {exc}", file=sys.stderr)
+        return 64
+    Console().print(_summary_table(result, time.perf_counter() - started))
     return 0
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace) -> SnapshotStore:
     from tasks.config import load_settings
     from tasks.publish import SnapshotStore
 
@@ -66,44 +98,140 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from tasks.steps import stage_validate
+    from tasks.config import load_settings
+    from tasks.publish import SnapshotStore, StaleCandidateError, republish, run_lock
+    from tasks.validate import failure_lines
 
-    store = _store(args)
-    folder = store.quarantined(args.run_id)
-    report = stage_validate(folder)
-    manifest = store.manifest(folder)
-    manifest["validation"] = {k: report[k] for k in ("success", "critical_failures", "warnings", "evaluated")}
-    from tasks.steps import write_json
-
-    write_json(folder / "manifest.json", manifest)
-    if not report["success"]:
-        print(f"{args.run_id} still fails {report['critical_failures']} critical expectations; not published")
+    settings = load_settings(args.settings, overrides={"output_dir": args.output})
+    store = SnapshotStore(settings.output_dir)
+    try:
+        with run_lock(store.root, timeout=settings.lock_timeout):
+            done = republish(
+                store,
+                args.run_id,
+                settings,
+                force=args.force,
+                allow_row_count_change=args.allow_row_count_change,
+                allow_contract_change=args.allow_contract_change,
+            )
+    except (FileNotFoundError, StaleCandidateError) as exc:
+        print(f"not published: {exc}", file=sys.stderr)
         return 2
-    store.publish(args.run_id)
-    print(f"published {args.run_id}")
+    docs = done.folder / done.report["data_docs"] if done.report.get("data_docs") else None
+    if not done.published:
+        print(f"{args.run_id} still fails {done.report['critical_failures']} critical expectations; not published:")
+        for line in failure_lines(done.report):
+            print(f"  - {line}")
+        print(f"details: {docs or done.folder / 'validation' / 'result.json'}")
+        return 2
+    print(f"published {args.run_id}: current -> {done.folder}")
+    print(f"  validation: {done.report['evaluated']} expectations, {done.report['warnings']} warnings")
+    print(f"  data docs:  {docs}")
+    if done.pruned:
+        print(f"  pruned: {', '.join(done.pruned)}")
+    return 0
+
+
+def _translate(args: argparse.Namespace) -> int:
+    _prefect_defaults()
+    from flows.nightly import SnapshotRejectedError
+    from flows.translate import translate_backlog
+
+    try:
+        result = translate_backlog(
+            settings_file=args.settings,
+            output_dir=args.output,
+            translator=args.translator,
+            include_failed=args.include_failed,
+        )
+    except SnapshotRejectedError as exc:
+        print(f"validation failed, nothing published: {exc}", file=sys.stderr)
+        return 2
+    done = ", ".join(f"{n} {status}" for status, n in sorted(result["translations"].items())) or "no rows changed"
+    if not result["published"]:
+        print(f"nothing translated ({done}): current snapshot is still {result['current']}")
+    else:
+        print(f"published snapshot {result['run_id']}: {done}")
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    print(f"current -> {_store(args).rollback(args.run_id)}")
+    from tasks.config import load_settings
+    from tasks.publish import SnapshotStore, run_lock
+
+    settings = load_settings(args.settings, overrides={"output_dir": args.output})
+    store = SnapshotStore(settings.output_dir)
+    try:
+        with run_lock(store.root, timeout=settings.lock_timeout):
+            before = store.current_run_id()
+            after = store.rollback(args.run_id)
+    except ValueError as exc:
+        print(f"not rolled back: {exc}; snapshots: {', '.join(store.published_run_ids()) or 'none'}", file=sys.stderr)
+        return 2
+    print(f"current -> {after} (was {before})")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
     store = _store(args)
     cur = store.current()
+
+    def brief(folder: Path) -> dict[str, Any]:
+        try:
+            manifest = store.manifest(folder)
+        except (OSError, ValueError):
+            return {"run_id": folder.name, "manifest": "missing"}
+        docs = manifest.get("data_docs")
+        return {
+            "run_id": folder.name,
+            "created_at": manifest.get("created_at"),
+            "row_counts": manifest.get("row_counts"),
+            "validation": manifest.get("validation"),
+            "data_docs": str(folder / docs) if docs else None,
+        }
+
     print(
         json.dumps(
             {
                 "current": store.current_run_id(),
                 "manifest": store.manifest(cur) if cur else None,
                 "snapshots": store.published_run_ids(),
-                "quarantine": store.quarantined_run_ids(),
+                "quarantine": [brief(store.quarantined(r)) for r in store.quarantined_run_ids()],
             },
             indent=2,
             default=str,
         )
     )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from flows.serve import PREFECT_YAML, interrupt_on_sigterm, load_deployment_specs, local_server, serve_deployments
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    interrupt_on_sigterm()
+    specs = load_deployment_specs(Path(args.prefect_yaml) if args.prefect_yaml else PREFECT_YAML)
+    if args.deployment:
+        specs = [s for s in specs if s.name in args.deployment]
+        if not specs:
+            print(f"newsgraph serve: no deployment named {', '.join(args.deployment)}", file=sys.stderr)
+            return 64
+    try:
+        if args.no_server:
+            if not os.environ.get("PREFECT_API_URL"):
+                print("newsgraph serve --no-server needs PREFECT_API_URL", file=sys.stderr)
+                return 64
+            serve_deployments(specs)
+            return 0
+        home = Path(args.home).resolve() if args.home else None
+        if home is not None:
+            home.mkdir(parents=True, exist_ok=True)
+            os.environ["PREFECT_HOME"] = str(home)
+        with local_server(host=args.host, port=args.port, home=home) as api_url:
+            print(f"Prefect UI: {api_url.removesuffix('/api')}  (API {api_url}); Ctrl-C stops server and runner")
+            serve_deployments(specs, api_url=api_url)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -121,13 +249,59 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--full-refresh", action="store_true", help="refetch everything and rebuild all tables")
     run.add_argument("--reprocess", action="store_true", help="rebuild all tables from the raw layer, no fetching")
-    run.add_argument("--translator", help="translator name (default: placeholder)")
-    run.add_argument("--batch-size", type=int, help="articles per batch task run")
+    run.add_argument("--translator", help="translator name (default: the settings' translator, placeholder)")
+    run.add_argument("--batch-size", type=int, help="articles per batch task run (default: 500)")
+    run.add_argument(
+        "--task-runner",
+        help="where batch tasks run: threads, processes, dask (a local cluster) or dask://host:port "
+        "(default: the settings' task_runner, threads)",
+    )
+    run.add_argument("--workers", type=int, help="parallel batch workers (default: the number of CPUs)")
+    run.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs instead of progress bars")
     run.set_defaults(func=_run)
+
+    srv = sub.add_parser(
+        "serve",
+        help="start a local Prefect server with its UI and serve the deployments of prefect.yaml (schedule included)",
+        description="Start `prefect server start` on HOST:PORT (SQLite under PREFECT_HOME, analytics off) and serve "
+        "the deployments declared in prefect.yaml until interrupted: the UI lists them with their schedule, and "
+        "Run / Custom run start flow runs here. Runs use this directory as their working directory.",
+    )
+    srv.add_argument("--host", default="127.0.0.1", help="address the server listens on (default: %(default)s)")
+    srv.add_argument("--port", type=int, default=4200, help="server port (default: %(default)s)")
+    srv.add_argument("--home", help="PREFECT_HOME holding the server's SQLite database (default: ~/.prefect)")
+    srv.add_argument(
+        "--no-server",
+        action="store_true",
+        help="do not start a server: serve against the API in PREFECT_API_URL (e.g. a shared server)",
+    )
+    srv.add_argument("--prefect-yaml", default=None, help="deployments file (default: prefect.yaml of the project)")
+    srv.add_argument("--deployment", action="append", help="serve only this deployment (repeatable; default: all)")
+    srv.set_defaults(func=_serve)
 
     pub = sub.add_parser("publish", parents=[common], help="re-validate a quarantined snapshot and publish it")
     pub.add_argument("run_id", help="run id of the quarantined snapshot")
+    pub.add_argument(
+        "--force", action="store_true", help="publish even though a newer snapshot was published since it was built"
+    )
+    pub.add_argument(
+        "--allow-row-count-change",
+        action="store_true",
+        help="accept a row-count change beyond max_row_drop / max_row_growth (a deliberate shrink or growth)",
+    )
+    pub.add_argument(
+        "--allow-contract-change",
+        action="store_true",
+        help="accept columns removed or retyped since the previous snapshot (a breaking contract change)",
+    )
     pub.set_defaults(func=_publish)
+
+    tr = sub.add_parser(
+        "translate", parents=[common], help="fill pending translations of the current snapshot and publish it"
+    )
+    tr.add_argument("--translator", help="translator name (default: the settings' translator)")
+    tr.add_argument("--include-failed", action="store_true", help="also retry rows whose translation failed")
+    tr.set_defaults(func=_translate)
 
     rb = sub.add_parser("rollback", parents=[common], help="point output/current at an earlier snapshot")
     rb.add_argument("run_id", nargs="?", help="snapshot to point at (default: the one before current)")

@@ -7,42 +7,85 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from flows.progress import reporter
+from flows.runners import task_runner_for
 from tasks import prefect_tasks as t
-from tasks.config import load_settings
+from tasks.config import Settings, known_translators, load_settings
 from tasks.ids import new_run_id
 from tasks.publish import SnapshotStore, run_lock
-from tasks.steps import write_manifest
+from tasks.steps import Batch, write_manifest
+from tasks.validate.report import rejection_message
 
 
 class SnapshotRejectedError(RuntimeError):
     """A critical expectation failed; the candidate is quarantined and `current` is unchanged."""
 
 
-@flow(name="newsgraph-nightly", log_prints=True, validate_parameters=True)
-def nightly(
-    sources_file: Annotated[
-        str, Field(description="Sources file (TOML or YAML) listing what to fetch.")
-    ] = "sources.toml",
-    settings_file: Annotated[
-        str | None, Field(description="Optional pipeline settings TOML ([pipeline] table).")
-    ] = None,
-    output_dir: Annotated[str | None, Field(description="Output root; overrides the settings.")] = None,
-    full_refresh: Annotated[bool, Field(description="Refetch everything and rebuild all tables.")] = False,
-    reprocess: Annotated[bool, Field(description="Rebuild all tables from the raw layer without fetching.")] = False,
-    translator: Annotated[str | None, Field(description="Translator name; overrides the settings.")] = None,
-    batch_size: Annotated[int | None, Field(description="Articles per batch task run.", ge=1)] = None,
-) -> dict[str, Any]:
-    """Run the pipeline once and publish a validated snapshot when anything changed."""
-    started = time.perf_counter()
-    settings = load_settings(
-        settings_file, overrides={"output_dir": output_dir, "translator": translator, "batch_size": batch_size}
-    )
+def _known_translator(name: str | None) -> str | None:
+    if name is not None and name not in (names := known_translators()):
+        raise ValueError(f"unknown translator {name!r}; available: {', '.join(names)}")
+    return name
+
+
+def _runner_spec(spec: str | None) -> str | None:
+    # Reuse the settings' check so the flow parameter and NEWSGRAPH_TASK_RUNNER accept the same values.
+    return spec if spec is None else Settings.model_validate({"task_runner": spec}).task_runner
+
+
+def _check_inputs(sources_file: str, settings_file: str | None, *, reprocess: bool) -> None:
+    """Fail before any work when a file the run needs is missing."""
+    if settings_file is not None and not Path(settings_file).is_file():
+        raise FileNotFoundError(f"settings file not found: {settings_file} (working directory {Path.cwd()})")
     if not reprocess and not Path(sources_file).is_file():
-        raise FileNotFoundError(f"sources file not found: {sources_file}")
+        raise FileNotFoundError(f"sources file not found: {sources_file} (working directory {Path.cwd()})")
+
+
+@flow(name="newsgraph-nightly", log_prints=True, validate_parameters=True)
+def nightly(  # keyword-only: runs are started with named parameters
+    *,
+    sources_file: str = "sources.toml",
+    settings_file: str | None = None,
+    output_dir: str | None = None,
+    full_refresh: bool = False,
+    reprocess: bool = False,
+    translator: Annotated[str | None, AfterValidator(_known_translator)] = None,
+    batch_size: Annotated[int | None, Field(ge=1)] = None,
+    task_runner: Annotated[str | None, AfterValidator(_runner_spec)] = None,
+) -> dict[str, Any]:
+    """Run the pipeline once and publish a validated snapshot when anything changed.
+
+    Prefect builds the deployment's parameter form (UI "Custom run") from this signature and these descriptions.
+
+    Args:
+        sources_file: Sources file (TOML or YAML) listing what to fetch, relative to the working directory.
+        settings_file: Optional pipeline settings TOML ([pipeline] table); NEWSGRAPH_* environment variables and the
+            parameters below override it.
+        output_dir: Output root (snapshots, raw layer, quarantine); empty means the settings' output_dir (output/).
+        full_refresh: Refetch everything and rebuild all tables instead of processing only new and changed articles.
+        reprocess: Rebuild all tables from the raw layer without fetching (after a code or settings change).
+        translator: Translator name (placeholder, or one of the installed engines); empty means the settings'.
+        batch_size: Articles per batch task run (at least 1); empty means the settings' (500).
+        task_runner: Where batch tasks run: threads, processes, dask (a local cluster) or dask://host:port (an
+            existing dask.distributed scheduler); empty means the settings' (threads).
+    """
+    started = time.perf_counter()
+    _check_inputs(sources_file, settings_file, reprocess=reprocess)
+    settings = load_settings(
+        settings_file,
+        overrides={
+            "output_dir": output_dir,
+            "translator": translator,
+            "batch_size": batch_size,
+            "task_runner": task_runner,
+        },
+    )
+    _known_translator(settings.translator)
     log = get_run_logger()
+    progress = reporter()
     store = SnapshotStore(settings.output_dir)
     run_id = new_run_id()
     with run_lock(store.root, timeout=settings.lock_timeout):
@@ -51,21 +94,16 @@ def nightly(
         fetched = t.fetch(
             sources_file, settings, staging, previous, run_id, full_refresh=full_refresh, reprocess=reprocess
         )
+        progress.total("fetched", fetched.documents)
+        progress.advance("fetched", fetched.documents)
         if not fetched.batches and previous is not None and not (full_refresh or reprocess) and fetched.rejects == 0:
             store.clear_staging(run_id)
             log.info("nothing new since snapshot %s; nothing published", previous.name)
             return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
-        extracted = []
-        for batch in fetched.batches:
-            cleaned = t.clean.submit(batch, run_id)
-            translated = t.translate.submit(cleaned, settings)
-            extracted.append((translated, t.extract.submit(cleaned)))
-        for translated, facts in extracted:
-            translated.result()
-            facts.result()
+        _process_batches(fetched.batches, settings, run_id)
         counts = t.assemble(settings.output_dir, run_id, previous, carry_forward=not (full_refresh or reprocess))
         candidate = store.candidate(run_id)
-        report = t.validate(candidate)
+        report = t.validate(candidate, settings, previous, run_id)
         manifest = write_manifest(
             candidate,
             run_id=run_id,
@@ -80,28 +118,44 @@ def nightly(
                     "reprocess": reprocess,
                     "translator": settings.translator,
                     "batch_size": settings.batch_size,
+                    "task_runner": settings.task_runner,
                 },
                 "seconds": round(time.perf_counter() - started, 3),
             },
         )
         store.clear_staging(run_id)
+        where = t.publish(settings.output_dir, run_id, passed=report["success"])
+        t.run_report(where, previous, report, published=report["success"], output_dir=settings.output_dir)
+        t.prune(settings.output_dir, settings.keep_snapshots)
         if not report["success"]:
-            where = store.quarantine(run_id)
-            failed = [o for o in report["outcomes"] if not o["success"] and o["severity"] == "critical"]
-            lines = "; ".join(
-                f"{o['table']}.{o['column'] or '*'} {o['expectation']} e.g. {o['sample'][:3]}" for o in failed[:10]
-            )
-            raise SnapshotRejectedError(
-                f"snapshot {run_id} failed {len(failed)} critical expectations (quarantined at {where}): {lines}"
-            )
-        published = store.publish(run_id)
-        removed = store.prune(settings.keep_snapshots)
-        log.info("published %s (%s); pruned %d old snapshots", run_id, published, len(removed))
+            raise SnapshotRejectedError(rejection_message(run_id, where, report))
         return {
             "run_id": run_id,
             "published": True,
             "current": run_id,
-            "path": str(published),
+            "path": str(where),
             "row_counts": manifest["row_counts"],
             "validation": manifest["validation"],
+            "data_docs": str(where / report["data_docs"]) if report.get("data_docs") else None,
         }
+
+
+def _process_batches(batches: list[Batch], settings: Settings, run_id: str) -> None:
+    """Clean, then translate and extract, every batch on the configured task runner; re-raise the first failure."""
+    progress = reporter()
+    for step in ("cleaned", "translated", "extracted"):
+        progress.total(step, len(batches))
+    step_of: dict[str, str] = {}
+    futures: list[PrefectFuture[Batch]] = []
+    with task_runner_for(settings) as runner:
+        for batch in batches:
+            cleaned = runner.submit(t.clean, {"batch": batch, "run_id": run_id})
+            translated = runner.submit(t.translate, {"batch": cleaned, "settings": settings})
+            extracted = runner.submit(t.extract, {"batch": cleaned})
+            for future, step in ((cleaned, "cleaned"), (translated, "translated"), (extracted, "extracted")):
+                step_of[str(future.task_run_id)] = step
+                futures.append(future)
+        for future in as_completed(futures):
+            progress.advance(step_of[str(future.task_run_id)])
+        for future in futures:
+            future.result()  # raises the task's exception; Prefect has already retried it

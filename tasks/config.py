@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ENV_PREFIX = "NEWSGRAPH_"
+TASK_RUNNERS = ("threads", "processes", "dask")
 
 
 class Settings(BaseModel):
@@ -21,6 +22,14 @@ class Settings(BaseModel):
     output_dir: str = Field("output", description="Root of snapshots, raw layer and quarantine (path or fsspec URL).")
     raw_dir: str | None = Field(None, description="Raw layer location; defaults to <output_dir>/raw.")
     batch_size: int = Field(500, ge=1, description="Articles per batch task run.")
+    task_runner: str = Field(
+        "threads",
+        description="Where batch tasks run: threads, processes, dask (a local cluster) or dask://host:port "
+        "(tcp://host:port also accepted) for an existing dask.distributed scheduler.",
+    )
+    workers: int | None = Field(
+        None, ge=1, description="Parallel batch workers (threads, processes or local Dask workers); default: CPUs."
+    )
     translator: str = Field("placeholder", description="Translator name (entry point group newsgraph.translators).")
     translator_options: dict[str, Any] = Field(default_factory=dict, description="Options passed to the translator.")
     expected_languages: tuple[str, ...] = Field(("en", "ko", "ja"), description="Languages the sources publish in.")
@@ -36,6 +45,13 @@ class Settings(BaseModel):
         100.0, ge=0.0, description="Largest allowed growth factor of a table's row count against the previous snapshot."
     )
 
+    @field_validator("task_runner")
+    @classmethod
+    def _known_runner(cls, value: str) -> str:
+        if value in TASK_RUNNERS or value.startswith(("dask://", "tcp://", "tls://")):
+            return value
+        raise ValueError(f"task_runner must be one of {', '.join(TASK_RUNNERS)} or dask://host:port, got {value!r}")
+
     @property
     def raw_location(self) -> str:
         """Where raw fetched bytes are kept."""
@@ -49,7 +65,7 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if raw is None:
             continue
         annotation = field.annotation
-        if annotation in (tuple[str, ...],):
+        if annotation == tuple[str, ...]:
             values[name] = tuple(v.strip() for v in raw.split(",") if v.strip())
         else:
             values[name] = raw
@@ -70,3 +86,15 @@ def load_settings(
     values.update(_from_env(os.environ if environ is None else environ))
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return Settings.model_validate(values)
+
+
+def known_translators() -> list[str]:
+    """Names of the translators this installation can use (the translate step's registry)."""
+    from tasks import translate
+
+    registry = getattr(translate, "available_translators", None)
+    if callable(registry):
+        return sorted(registry())
+    from importlib.metadata import entry_points
+
+    return sorted({"placeholder", *(ep.name for ep in entry_points(group="newsgraph.translators"))})

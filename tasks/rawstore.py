@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 from tasks.ids import sha256_hex
+
+_HEX_DIGEST_LEN = 64
 
 
 class RawStore:
@@ -14,10 +16,11 @@ class RawStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._folders: set[Path] = set()
 
     def path(self, digest: str) -> Path:
         """Where the bytes with this digest live."""
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        if not _is_digest(digest):
             raise ValueError(f"not a sha256 hex digest: {digest!r}")
         return self.root / digest[:2] / digest
 
@@ -27,15 +30,18 @@ class RawStore:
         target = self.path(digest)
         if target.exists():
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename so a crash never leaves a truncated blob under a valid digest.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        # Write then rename so a crash never leaves a truncated blob under a valid digest; the temporary name is
+        # unique per process and thread, so parallel writers of the same bytes never collide.
+        tmp = target.parent / f".tmp-{digest[:16]}-{os.getpid()}-{threading.get_ident()}"
         try:
-            with os.fdopen(fd, "wb") as fh:
+            with tmp.open("wb") as fh:
                 fh.write(data)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return digest
 
@@ -44,4 +50,13 @@ class RawStore:
         return self.path(digest).read_bytes()
 
     def __contains__(self, digest: object) -> bool:
-        return isinstance(digest, str) and self.path(digest).exists()
+        return isinstance(digest, str) and _is_digest(digest) and self.path(digest).exists()
+
+    @property
+    def index_dir(self) -> Path:
+        """Folder of the raw layer's own indexes (the HTTP cache); fixed names, never taken from fetched data."""
+        return self.root / "_index"
+
+
+def _is_digest(value: str) -> bool:
+    return len(value) == _HEX_DIGEST_LEN and all(c in "0123456789abcdef" for c in value)

@@ -16,6 +16,7 @@ import polars as pl
 
 from tasks.config import Settings
 from tasks.schemas import ARTICLES, FETCH_STATE, RAW_DOCUMENTS, REJECTS
+from tasks.validate.params import GateParameters
 
 RAW = RAW_DOCUMENTS.name
 
@@ -94,7 +95,11 @@ def stage_fetch(
         result = documents_from_raw(known, raw_store=raw_store, run_id=run_id)
     else:
         result = fetch_sources(
-            load_sources(sources_file), raw_store=raw_store, known=None if full_refresh else known, run_id=run_id
+            load_sources(sources_file),
+            raw_store=raw_store,
+            known=None if full_refresh else known,
+            run_id=run_id,
+            refetch=full_refresh,
         )
     from tasks.publish import write_part
 
@@ -128,11 +133,15 @@ def stage_clean(batch: Batch, run_id: str) -> Batch:
 
 
 def stage_translate(batch: Batch, settings: Settings) -> Batch:
-    """Translate one batch of articles with the configured translator."""
-    from tasks.translate import translate_articles
+    """Translate one batch of articles with the configured translator; all batches of a run share one budget."""
+    from tasks.translate import budget_for, split_options, translate_articles
 
+    limits, _ = split_options(settings.translator, settings.translator_options)
     translations = translate_articles(
-        batch.read(ARTICLES.name), engine=settings.translator, options=settings.translator_options
+        batch.read(ARTICLES.name),
+        engine=settings.translator,
+        options=settings.translator_options,
+        budget=budget_for(limits, Path(batch.staging) / "_translate" / "budget.json"),
     )
     batch.write("translations", translations)
     return batch
@@ -193,23 +202,109 @@ def load_snapshot_tables(folder: Path) -> dict[str, pl.DataFrame]:
     return {name: read_table(folder / name, table) for name, table in PUBLISHED_TABLES.items()}
 
 
-def stage_validate(folder: Path) -> dict[str, Any]:
-    """Validate a candidate (or quarantined) folder; the report is written to validation/result.json and returned."""
+DATA_DOCS = "validation/data_docs/index.html"
+VALIDATION_RESULT = "validation/result.json"
+
+
+def snapshot_row_counts(folder: Path) -> dict[str, int]:
+    """Row counts per table of a snapshot: from its manifest, else counted from its parts."""
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        counts = json.loads(manifest.read_text(encoding="utf-8")).get("row_counts")
+        if isinstance(counts, dict):
+            return {str(k): int(v) for k, v in counts.items()}
+    from tasks.publish.assemble import part_files
+
+    return {
+        table.name: sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in part_files(folder / table.name))
+        for table in _published()
+    }
+
+
+def snapshot_schemas(folder: Path) -> dict[str, pl.Schema]:
+    """The Parquet schema of each table of a snapshot, as written (read from the first part's footer)."""
+    from tasks.publish.assemble import part_files
+
+    out = {}
+    for table in _published():
+        parts = part_files(folder / table.name)
+        if parts:
+            out[table.name] = pl.Schema(pl.read_parquet_schema(parts[0]))
+    return out
+
+
+def _published() -> list[Any]:
+    from tasks.schemas import PUBLISHED_TABLES
+
+    return list(PUBLISHED_TABLES.values())
+
+
+def gate_parameters(
+    settings: Settings | None,
+    previous: Path | None,
+    *,
+    allow_row_count_change: bool = False,
+    allow_contract_change: bool = False,
+) -> GateParameters:
+    """GateParameters from the settings and the previous snapshot (row-count band, schema it published)."""
+    settings = settings or Settings()
+    return GateParameters(
+        expected_languages=settings.expected_languages,
+        now=utc_now(),
+        previous_run_id=previous.name if previous else None,
+        previous_counts=snapshot_row_counts(previous) if previous else {},
+        previous_schemas=snapshot_schemas(previous) if previous else {},
+        max_row_drop=settings.max_row_drop,
+        max_row_growth=settings.max_row_growth,
+        allow_row_count_change=allow_row_count_change,
+        allow_contract_change=allow_contract_change,
+    )
+
+
+def stage_validate(
+    folder: Path,
+    *,
+    settings: Settings | None = None,
+    previous: Path | None = None,
+    run_id: str | None = None,
+    allow_row_count_change: bool = False,
+    allow_contract_change: bool = False,
+) -> dict[str, Any]:
+    """Validate a candidate (or quarantined) folder against the previous snapshot.
+
+    Writes validation/result.json and Great Expectations Data Docs under validation/data_docs/, and returns the
+    report (data_docs is relative to the folder, so it stays right when the folder is quarantined or published).
+    """
+    import shutil
+
     from tasks.validate import validate_tables
 
-    report = validate_tables(load_snapshot_tables(folder)).to_dict()
-    write_json(folder / "validation" / "result.json", report)
+    docs = folder / DATA_DOCS
+    # A re-validation (newsgraph publish) replaces the docs of the earlier attempt rather than adding to them.
+    shutil.rmtree(docs.parent, ignore_errors=True)
+    params = gate_parameters(
+        settings,
+        previous,
+        allow_row_count_change=allow_row_count_change,
+        allow_contract_change=allow_contract_change,
+    )
+    result = validate_tables(
+        load_snapshot_tables(folder), params=params, data_docs=docs.parent, run_name=run_id or folder.name
+    )
+    report = result.to_dict()
+    report["data_docs"] = DATA_DOCS if result.data_docs else None
+    write_json(folder / VALIDATION_RESULT, report)
     return report
 
 
 def code_version() -> str:
-    """Git commit of the code when run from a checkout, else the package version."""
+    """Git commit of the code when run from a checkout ('-dirty' with uncommitted changes), else the package version."""
     import subprocess
     from importlib.metadata import version
 
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
+            ["git", "describe", "--always", "--dirty", "--abbrev=12", "--exclude=*"],
             capture_output=True,
             text=True,
             check=True,
@@ -235,9 +330,20 @@ def write_manifest(
         "created_at": utc_now().isoformat(),
         "code_version": code_version(),
         "row_counts": counts,
-        "validation": {k: report[k] for k in ("success", "critical_failures", "warnings", "evaluated")},
+        "validation": validation_summary(report),
+        "data_docs": report.get("data_docs"),
         "inputs": {"documents": state.height, "state_file": "_state/fetch_state.parquet", "sha256": inputs_digest},
         **extra,
     }
     write_json(folder / "manifest.json", manifest)
     return manifest
+
+
+def validation_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's view of a validation report: verdict, counts, failed expectations, where the details are."""
+    return {
+        **{k: report[k] for k in ("success", "critical_failures", "warnings", "evaluated")},
+        "failed": report.get("failed", []),
+        "result": VALIDATION_RESULT,
+        "validated_at": utc_now().isoformat(),
+    }

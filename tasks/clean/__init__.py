@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 
-from tasks.clean.dedupe import assign_duplicates
-from tasks.ids import sha256_hex
+from tasks.clean.dedupe import assign_duplicates, content_hash, content_key, signature
+from tasks.clean.document import CleanedDocument, Meta, Rejected, clean_document
+from tasks.clean.furniture import repeated_lines
+from tasks.clean.text import fix_text
 from tasks.schemas import ARTICLES, CAPTIONS, PARAGRAPHS, REJECTS
+from tasks.schemas.core import Table
 
 __all__ = ["CleanResult", "assign_duplicates", "clean_documents"]
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_LATIN = re.compile(r"[A-Za-z]")
+PARAGRAPH_SEPARATOR = "\n\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,83 +31,103 @@ class CleanResult:
     rejects: pl.DataFrame
 
 
-def _script_language(text: str) -> str:
-    counts = {
-        "ko": len(_HANGUL.findall(text)),
-        "ja": len(_KANA.findall(text)) * 3,
-        "en": len(_LATIN.findall(text)) // 4,
-    }
-    lang, n = max(counts.items(), key=lambda kv: kv[1])
-    return lang if n else "und"
+def _reject_id(source_uri: str, reason: str) -> str:
+    # Same identity as fetch's rejects: source, stage and reason.
+    return hashlib.sha256(f"{source_uri}\x1fclean\x1f{reason}".encode()).hexdigest()[:24]
 
 
-def _clean_body(text: str) -> str:
-    lines = [" ".join(unicodedata.normalize("NFC", line).split()) for line in text.splitlines()]
-    seen: set[str] = set()
-    kept: list[str] = []
-    for line in lines:
-        if not line or line in seen:
-            continue
-        seen.add(line)
-        kept.append(line)
-    return "\n\n".join(kept)
-
-
-def _paragraph_rows(article_id: str, body: str) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    pos = 0
-    for ordinal, para in enumerate(body.split("\n\n")):
-        rows.append(
-            {
-                "article_id": article_id,
-                "ordinal": ordinal,
-                "start": pos,
-                "end": pos + len(para),
-                "language": _script_language(para),
-            }
-        )
-        pos += len(para) + 2
-    return rows
+def _clean_one(doc: dict[str, Any], text: str, repeated: frozenset[str]) -> CleanedDocument | Rejected:
+    meta = Meta(
+        title=doc.get("meta_title"),
+        published_at=doc.get("meta_published_at"),
+        author=doc.get("meta_author"),
+        publisher=doc.get("meta_publisher"),
+        language=doc.get("meta_language"),
+        utc_offset=doc.get("meta_utc_offset"),
+    )
+    try:
+        return clean_document(text, meta, repeated)
+    except Exception as exc:  # noqa: BLE001 - one odd document becomes a reject, never a failed batch
+        return Rejected("clean_error", f"{type(exc).__name__}: {exc}"[:500])
 
 
 def clean_documents(documents: pl.DataFrame, *, run_id: str, now: datetime | None = None) -> CleanResult:
-    """Clean RAW_DOCUMENTS rows into ARTICLES, CAPTIONS and PARAGRAPHS; empty results become REJECTS."""
+    """Clean RAW_DOCUMENTS rows into ARTICLES, CAPTIONS and PARAGRAPHS; documents with no text become REJECTS."""
     moment = now or datetime.now(UTC)
-    bodies = documents.with_columns(pl.col("text").map_elements(_clean_body, return_dtype=pl.String).alias("body"))
-    empty = bodies.filter(pl.col("body").str.len_chars() == 0)
-    kept = bodies.filter(pl.col("body").str.len_chars() > 0)
-    articles = kept.with_columns(
-        pl.col("meta_title").alias("title"),
-        pl.col("meta_author").alias("author"),
-        pl.col("meta_publisher").alias("publisher"),
-        pl.col("body").map_elements(_script_language, return_dtype=pl.String).alias("language"),
-        pl.col("body").str.len_chars().cast(pl.Int64).alias("body_chars"),
-        pl.col("body").map_elements(sha256_hex, return_dtype=pl.String).alias("content_sha256"),
-        pl.lit(run_id).alias("run_id"),
-    )
-    paragraphs = [
-        r
-        for aid, body in zip(articles["article_id"], articles["body"], strict=True)
-        for r in _paragraph_rows(aid, body)
-    ]
-    rejects = empty.select(
-        "source_uri",
-        "article_id",
-        "raw_sha256",
-        pl.lit("clean").alias("stage"),
-        pl.lit("empty_body").alias("reason"),
-        pl.lit("no text left after cleaning").alias("detail"),
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(moment).alias("rejected_at"),
-        pl.concat_str(["source_uri", pl.lit("clean:empty_body")])
-        .map_elements(lambda s: sha256_hex(s)[:24], return_dtype=pl.String)
-        .alias("reject_id"),
-    )
+    docs = documents.to_dicts()
+    texts = [fix_text(d.get("text") or "") for d in docs]
+    groups = [str(d.get("source_name") or d.get("meta_publisher") or "") for d in docs]
+    repeated = repeated_lines(texts, groups)
+
+    articles: list[dict[str, Any]] = []
+    captions: list[dict[str, Any]] = []
+    paragraphs: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for doc, text, rep in zip(docs, texts, repeated, strict=True):
+        result = _clean_one(doc, text, rep)
+        aid = doc["article_id"]
+        if isinstance(result, Rejected):
+            rejects.append(
+                {
+                    "reject_id": _reject_id(doc["source_uri"], result.reason),
+                    "source_uri": doc["source_uri"],
+                    "article_id": aid,
+                    "raw_sha256": doc.get("raw_sha256"),
+                    "stage": "clean",
+                    "reason": result.reason,
+                    "detail": result.detail,
+                    "run_id": run_id,
+                    "rejected_at": moment,
+                }
+            )
+            continue
+        body = PARAGRAPH_SEPARATOR.join(result.paragraphs)
+        key = content_key(body)
+        articles.append(
+            {
+                "article_id": aid,
+                "source_uri": doc["source_uri"],
+                "canonical_uri": doc.get("canonical_uri"),
+                "source_name": doc.get("source_name"),
+                "title": result.title,
+                "published_at": result.published_at,
+                "published_at_local": result.published_at_local,
+                "author": "; ".join(result.authors) or None,
+                "publisher": result.publisher,
+                "language": result.language,
+                "body": body,
+                "body_chars": len(body),
+                "content_sha256": content_hash(body, key),
+                "raw_sha256": doc["raw_sha256"],
+                "fetched_at": doc["fetched_at"],
+                "run_id": run_id,
+                "minhash": signature(body, key),
+            }
+        )
+        pos = 0
+        for ordinal, (para, lang) in enumerate(zip(result.paragraphs, result.paragraph_languages, strict=True)):
+            paragraphs.append(
+                {"article_id": aid, "ordinal": ordinal, "start": pos, "end": pos + len(para), "language": lang}
+            )
+            pos += len(para) + len(PARAGRAPH_SEPARATOR)
+        for ordinal, (cap, lang) in enumerate(zip(result.captions, result.caption_languages, strict=True)):
+            captions.append(
+                {
+                    "caption_id": f"{aid}:{ordinal}",
+                    "article_id": aid,
+                    "ordinal": ordinal,
+                    "text": cap.text,
+                    "credit": cap.credit,
+                    "language": lang,
+                }
+            )
     return CleanResult(
-        articles=ARTICLES.conform(articles),
-        captions=CAPTIONS.empty(),
-        paragraphs=PARAGRAPHS.conform(pl.DataFrame(paragraphs, schema=PARAGRAPHS.schema))
-        if paragraphs
-        else PARAGRAPHS.empty(),
-        rejects=REJECTS.conform(rejects),
+        articles=_frame(ARTICLES, articles),
+        captions=_frame(CAPTIONS, captions),
+        paragraphs=_frame(PARAGRAPHS, paragraphs),
+        rejects=_frame(REJECTS, rejects),
     )
+
+
+def _frame(table: Table, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return table.conform(pl.DataFrame(rows, infer_schema_length=None)) if rows else table.empty()

@@ -1,43 +1,31 @@
-"""Extract: entities, figures, dates, agreements and quotes from article bodies, with exact offsets."""
+"""Extract: entities, figures, dates, agreements and quotes from article bodies, with exact offsets.
+
+`extract_facts` runs per batch on the original-language bodies; `entity_table` builds the ENTITIES table for the
+snapshot from the mentions. Methods per language (chosen by measurement, see docs/extraction.md):
+registry gazetteer everywhere; Latin-script pattern rules; Korean suffix/title rules (Kiwi optional); Japanese
+SudachiPy proper-noun tags plus pattern rules.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 
 from tasks.schemas import AGREEMENTS, DATES, ENTITIES, FIGURES, MENTIONS, QUOTES
 
-__all__ = ["Facts", "entity_table", "extract_facts"]
+__all__ = ["KO_BACKENDS", "JA_BACKENDS", "Facts", "entity_table", "extract_facts", "extract_mentions"]
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        start=1,
-    )
-}
-_DATE_PATTERNS = (
-    re.compile(r"(?:(?P<y>\d{4})\s*년\s*)?(?P<m>\d{1,2})\s*월\s*(?:(?P<d>\d{1,2})\s*일)?"),
-    re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"),
-    re.compile(
-        r"(?P<mn>January|February|March|April|May|June|July|August|September|October|November|December)"
-        r"(?:\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?)?(?:,?\s+(?P<y>\d{4}))?"
-    ),
+KO_BACKENDS = ("rules", "kiwi")
+JA_BACKENDS = ("sudachi", "rules")
+# Lines that are page furniture (copyright notices, share buttons): nothing in them becomes a fact.
+_FURNITURE = re.compile(
+    r"©|[Cc]opyright|COPYRIGHT|[Aa]ll [Rr]ights [Rr]eserved|Unauthori[sz]ed reproduction|무단\s?전재|재배포\s?금지|無断転載"
+    r"|[Pp]age (?:print|download)"
 )
 
 
@@ -52,42 +40,218 @@ class Facts:
     quotes: pl.DataFrame
 
 
-def _dates(article_id: str, body: str) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(body):
-            parts = m.groupdict()
-            month = _MONTHS[parts["mn"].lower()] if parts.get("mn") else int(parts["m"])
-            if not 1 <= month <= 12:
-                continue
-            rows.append(
+def _published(row: dict[str, Any]) -> date | None:
+    local = row.get("published_at_local")
+    if local:
+        try:
+            return datetime.fromisoformat(str(local)).date()
+        except ValueError:
+            pass
+    utc = row.get("published_at")
+    return utc.date() if isinstance(utc, datetime) else None
+
+
+def _furniture_spans(body: str) -> list[tuple[int, int]]:
+    """The lines of `body` that carry a copyright notice or page controls."""
+    spans = []
+    for m in _FURNITURE.finditer(body):
+        end = body.find("\n", m.end())
+        spans.append((body.rfind("\n", 0, m.start()) + 1, len(body) if end < 0 else end))
+    return spans
+
+
+def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(a <= start and end <= b for a, b in spans)
+
+
+def extract_mentions(
+    body: str, language: str, *, published: date | None = None, ko_backend: str = "rules", ja_backend: str = "sudachi",
+    kiwi_found: Iterable[Any] = (),
+) -> list[Any]:
+    """Linked PERSON/ORG/LOC mentions of one body (tasks.extract.linking.Linked, sorted by offset)."""
+    from tasks.extract.gazetteer import default_gazetteer
+    from tasks.extract.linking import link_article
+    from tasks.extract.mentions import Candidate, resolve_overlaps, rule_candidates
+    from tasks.extract.registry import load_registry
+
+    registry = load_registry()
+    hits = [
+        Candidate(s, e, registry.entities[eid].type, "registry", entity_id=eid)
+        for s, e, eid in default_gazetteer().find(body)
+    ]
+    rules = rule_candidates(body, language, ja_backend=ja_backend)
+    if ko_backend == "kiwi":
+        rules.extend(kiwi_found)
+    rules = [_prelinked(c, body[c.start : c.end], registry) for c in rules]
+    furniture = _furniture_spans(body)
+    chosen = [c for c in resolve_overlaps(hits, rules) if _outside(furniture, c.start, c.end)]
+    return link_article(body, chosen, registry, year=published.year if published else None)
+
+
+def _prelinked(c: Any, surface: str, registry: Any) -> Any:  # noqa: ANN401 - Candidate / Registry, imported lazily
+    """`c` carrying its registry entity (and the registry's type) when its whole name is a registry name."""
+    from dataclasses import replace
+
+    from tasks.extract.linking import registry_match
+
+    if c.surname_only or c.entity_id:
+        return c
+    hit = registry_match(registry, surface, c.type)
+    return replace(c, entity_id=hit.entity_id, type=hit.type) if hit is not None else c
+
+
+def extract_facts(articles: pl.DataFrame, *, ko_backend: str = "rules", ja_backend: str = "sudachi") -> Facts:
+    """Facts found in the bodies of ARTICLES rows (mentions linked to entities, figures, dates, events)."""
+    from tasks.extract.agreements import find_agreements
+    from tasks.extract.dates import find_dates
+    from tasks.extract.figures import find_figures
+    from tasks.extract.quotes import find_quotes
+    from tasks.extract.registry import load_registry
+
+    if ko_backend not in KO_BACKENDS or ja_backend not in JA_BACKENDS:
+        raise ValueError(f"unknown backend: ko={ko_backend!r} (from {KO_BACKENDS}), ja={ja_backend!r} ({JA_BACKENDS})")
+    registry = load_registry()
+    rows = articles.select(
+        [c for c in ("article_id", "body", "language", "published_at", "published_at_local") if c in articles.columns]
+    ).to_dicts()
+    kiwi_found: list[list[Any]] = [[] for _ in rows]
+    if ko_backend == "kiwi":
+        from tasks.extract.mentions import kiwi_candidates_batch
+
+        ko_rows = [i for i, r in enumerate(rows) if r.get("language") == "ko"]
+        for i, found in zip(ko_rows, kiwi_candidates_batch([rows[i]["body"] for i in ko_rows]), strict=True):
+            kiwi_found[i] = found
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in ("mentions", "figures", "dates", "agreements", "quotes")}
+    for row, kiwi in zip(rows, kiwi_found, strict=True):
+        aid, body = row["article_id"], row["body"] or ""
+        published = _published(row)
+        furniture = _furniture_spans(body)
+        linked = extract_mentions(
+            body, row.get("language") or "und", published=published, ko_backend=ko_backend, ja_backend=ja_backend,
+            kiwi_found=kiwi,
+        )
+        for m in linked:
+            c = m.candidate
+            out["mentions"].append(
                 {
-                    "date_id": f"{article_id}:{m.start()}:{m.end()}",
-                    "article_id": article_id,
-                    "surface": m.group(0),
-                    "start": m.start(),
-                    "end": m.end(),
-                    "year": int(parts["y"]) if parts.get("y") else None,
-                    "month": month,
-                    "day": int(parts["d"]) if parts.get("d") else None,
+                    "mention_id": f"{aid}:{c.start}:{c.end}:{m.type}",
+                    "article_id": aid,
+                    "entity_id": m.entity_id,
+                    "type": m.type,
+                    "surface": body[c.start : c.end],
+                    "start": c.start,
+                    "end": c.end,
+                    "method": c.method,
                 }
             )
-    return rows
-
-
-def extract_facts(articles: pl.DataFrame) -> Facts:
-    """Facts found in the bodies of ARTICLES rows."""
-    dates = [r for aid, body in zip(articles["article_id"], articles["body"], strict=True) for r in _dates(aid, body)]
-    return Facts(
-        mentions=MENTIONS.empty(),
-        figures=FIGURES.empty(),
-        dates=DATES.conform(pl.DataFrame(dates, schema=DATES.schema)) if dates else DATES.empty(),
-        agreements=AGREEMENTS.empty(),
-        quotes=QUOTES.empty(),
-    )
+        for f in find_figures(body):
+            if _outside(furniture, f.start, f.end):
+                out["figures"].append(
+                    {
+                        "figure_id": f"{aid}:{f.start}:{f.end}",
+                        "article_id": aid,
+                        "kind": f.kind,
+                        "value": f.value,
+                        "unit": f.unit,
+                        "counted": f.counted,
+                        "approximate": f.approximate,
+                        "surface": body[f.start : f.end],
+                        "start": f.start,
+                        "end": f.end,
+                    }
+                )
+        dates = [d for d in find_dates(body, published) if _outside(furniture, d.start, d.end)]
+        for d in dates:
+            out["dates"].append(
+                {
+                    "date_id": f"{aid}:{d.start}:{d.end}",
+                    "article_id": aid,
+                    "surface": body[d.start : d.end],
+                    "start": d.start,
+                    "end": d.end,
+                    "year": d.year,
+                    "month": d.month,
+                    "day": d.day,
+                }
+            )
+        for a in find_agreements(body, linked, dates, registry):
+            out["agreements"].append(
+                {
+                    "agreement_id": f"{aid}:{a.start}:{a.end}",
+                    "article_id": aid,
+                    "kind": a.kind,
+                    "party_entity_ids": a.party_entity_ids,
+                    "party_names": a.party_names,
+                    "year": a.year,
+                    "month": a.month,
+                    "day": a.day,
+                    "surface": body[a.start : a.end],
+                    "start": a.start,
+                    "end": a.end,
+                }
+            )
+        for q in find_quotes(body, linked):
+            out["quotes"].append(
+                {
+                    "quote_id": f"{aid}:{q.start}:{q.end}",
+                    "article_id": aid,
+                    "speaker_entity_id": q.speaker_entity_id,
+                    "speaker_name": q.speaker_name,
+                    "text": body[q.start : q.end],
+                    "start": q.start,
+                    "end": q.end,
+                }
+            )
+    tables = {"mentions": MENTIONS, "figures": FIGURES, "dates": DATES, "agreements": AGREEMENTS, "quotes": QUOTES}
+    frames = {
+        name: table.conform(pl.DataFrame(out[name], schema=table.schema)) if out[name] else table.empty()
+        for name, table in tables.items()
+    }
+    return Facts(**frames)
 
 
 def entity_table(mentions: pl.LazyFrame) -> pl.DataFrame:
-    """ENTITIES rows for every entity the mentions link to."""
-    del mentions
-    return ENTITIES.empty()
+    """ENTITIES rows for every entity the mentions link to: registry entries as curated, discovered ones named by
+    their most frequent surface form (ties: the longest), with the other surfaces as aliases."""
+    from tasks.extract.linking import NEW_PREFIX
+    from tasks.extract.registry import load_registry
+
+    registry = load_registry()
+    linked = mentions.filter(pl.col("entity_id").is_not_null()).select("entity_id", "type", "surface").collect()
+    rows: list[dict[str, Any]] = []
+    for eid in sorted(set(linked["entity_id"].to_list())):
+        entity = registry.entities.get(eid)
+        if entity is not None:
+            rows.append(
+                {
+                    "entity_id": eid,
+                    "type": entity.type,
+                    "canonical_name": entity.name,
+                    "aliases": [a for a in entity.all_names if a != entity.name],
+                    "wikidata_qid": entity.qid,
+                    "origin": "registry",
+                }
+            )
+    discovered = (
+        linked.filter(pl.col("entity_id").str.starts_with(NEW_PREFIX))
+        .group_by("entity_id", "type", "surface")
+        .agg(pl.len().alias("n"))
+        .sort(["entity_id", "n", "surface"], descending=[False, True, False])
+        .with_columns(pl.col("surface").str.len_chars().alias("chars"))
+    )
+    for (eid,), group in discovered.group_by(["entity_id"], maintain_order=True):
+        ranked = group.sort(["n", "chars", "surface"], descending=[True, True, False])
+        surfaces = ranked["surface"].to_list()
+        rows.append(
+            {
+                "entity_id": eid,
+                "type": ranked["type"][0],
+                "canonical_name": surfaces[0],
+                "aliases": surfaces[1:20],
+                "wikidata_qid": None,
+                "origin": "discovered",
+            }
+        )
+    if not rows:
+        return ENTITIES.empty()
+    return ENTITIES.conform(pl.DataFrame(rows, schema=ENTITIES.schema)).sort("entity_id")

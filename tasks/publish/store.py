@@ -129,6 +129,14 @@ class SnapshotStore:
             shutil.rmtree(self.snapshot(r))
         return removed
 
+    def prune_quarantine(self, keep: int) -> list[str]:
+        """Delete the oldest quarantined candidates beyond `keep`; returns what was removed."""
+        runs = self.quarantined_run_ids()
+        removed = runs[: max(0, len(runs) - keep)]
+        for r in removed:
+            shutil.rmtree(self.quarantined(r))
+        return removed
+
     def clear_staging(self, run_id: str) -> None:
         """Remove a run's scratch folder and any abandoned candidates of it."""
         shutil.rmtree(self.staging(run_id), ignore_errors=True)

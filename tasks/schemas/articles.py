@@ -33,7 +33,12 @@ ARTICLES = Table(
             nullable=False,
         ),
         Column("body_chars", pl.Int64, "Length of body in characters (code points).", nullable=False),
-        Column("content_sha256", pl.String, "SHA-256 of the normalised body (exact-duplicate key).", nullable=False),
+        Column(
+            "content_sha256",
+            pl.String,
+            "SHA-256 of the normalised body (case-folded, whitespace and punctuation removed): exact-duplicate key.",
+            nullable=False,
+        ),
         Column(
             "raw_sha256",
             pl.String,
@@ -44,6 +49,12 @@ ARTICLES = Table(
         Column("is_canonical", pl.Boolean, "True for the member of its duplicate cluster that is kept as canonical."),
         Column("fetched_at", UTC, "When the raw bytes were fetched (UTC).", nullable=False),
         Column("run_id", pl.String, "Run that processed this article.", nullable=False),
+        Column(
+            "minhash",
+            pl.List(pl.UInt32),
+            "Near-duplicate signature: 64-value MinHash (one-permutation hashing) of the body's character 5-grams; "
+            "the share of equal values estimates the Jaccard similarity of two bodies.",
+        ),
     ),
 )
 
@@ -63,7 +74,9 @@ CAPTIONS = Table(
 
 PARAGRAPHS = Table(
     name="paragraphs",
-    description="Paragraphs of each body with their own language, so a Korean paragraph in an English article is marked.",
+    description=(
+        "Paragraphs of each body with their own language, so a Korean paragraph in an English article is marked."
+    ),
     key=("article_id", "ordinal"),
     columns=cols(
         Column("article_id", pl.String, "Article the paragraph belongs to.", nullable=False),

@@ -47,7 +47,11 @@ RAW_DOCUMENTS = Table(
         Column("meta_author", pl.String, "Author stated by the source."),
         Column("meta_publisher", pl.String, "Publisher stated by the source or its configuration."),
         Column("meta_language", pl.String, "Language declared by the source (html lang, feed, config)."),
-        Column("meta_utc_offset", pl.String, "UTC offset configured for the source (e.g. '+09:00'), for dates stated without one."),
+        Column(
+            "meta_utc_offset",
+            pl.String,
+            "UTC offset configured for the source (e.g. '+09:00'), for dates stated without one.",
+        ),
         Column("fetched_at", UTC, "When the bytes were fetched (UTC).", nullable=False),
     ),
 )
@@ -78,8 +82,9 @@ REJECTS = Table(
 FETCH_STATE = Table(
     name="fetch_state",
     description=(
-        "What has been fetched and published so far, one row per article: the basis of incremental runs and of "
-        "reprocessing from the raw layer. Stored with each snapshot under _state/, so a rollback rolls it back too."
+        "What has been fetched and published so far, one row per stored document (articles, plus documents rejected "
+        "or found to repeat another): the basis of incremental runs and of reprocessing from the raw layer. Stored "
+        "with each snapshot under _state/, so a rollback rolls it back too."
     ),
     key=("article_id",),
     published=False,
@@ -87,5 +92,20 @@ FETCH_STATE = Table(
         *(c for c in RAW_DOCUMENTS.columns if c.name != "text"),
         Column("etag", pl.String, "HTTP ETag of the last response, for conditional requests."),
         Column("last_modified", pl.String, "HTTP Last-Modified of the last response."),
+        Column(
+            "content_sha256",
+            pl.String,
+            "SHA-256 of the document text with whitespace folded: finds the same article at another URL or name.",
+        ),
+        Column(
+            "duplicate_of",
+            pl.String,
+            "article_id of the earlier document with the same text; set rows are not articles of their own.",
+        ),
+        Column(
+            "reject_reason",
+            pl.String,
+            "Why the stored bytes did not become a document (binary_content, undecodable, ...); null when they did.",
+        ),
     ),
 )

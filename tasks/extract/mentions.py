@@ -1,0 +1,658 @@
+"""PERSON / ORG / LOC mention candidates in English, Korean and Japanese text, with exact character offsets.
+
+Three sources, merged per article: registry names (gazetteer), pattern rules per script (capitalised runs and
+Korean romanised names in Latin text, suffix and title rules in Hangul text) and, for Japanese, SudachiPy's
+proper-noun tags. Kiwi (Korean proper-noun tags) is an optional backend: it is slower than the pipeline's budget.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.extract.text import EN_TITLES, JA_TITLES, KO_TITLES, strip_particle
+
+PERSON, ORG, LOC = "PERSON", "ORG", "LOC"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A name found in a text: span, type, how it was found and, for persons, the title written with it."""
+
+    start: int
+    end: int
+    type: str
+    method: str
+    entity_id: str | None = None
+    title: str | None = None
+    surname_only: bool = False
+
+    @property
+    def length(self) -> int:
+        """Characters covered."""
+        return self.end - self.start
+
+
+# --- English (and any Latin-script run) ------------------------------------------------------------------------------
+
+KOREAN_SURNAMES_EN = (
+    "Kim Lee Yi Rhee Park Pak Bak Choi Choe Jung Jeong Chung Kang Cho Jo Yoon Yun Jang Chang Lim Im Han Oh Seo Suh "
+    "Shin Sin Kwon Gwon Hwang Ahn An Song Ryu Yoo Yu You Jeon Jun Chun Hong Ko Go Moon Mun Yang Son Sohn Bae Baek Paek "
+    "Heo Huh Nam Noh Roh No Ha Kwak Gwak Sung Seong Cha Joo Ju Woo Koo Gu Min Jin Na Ji Uhm Eom Chae Won Cheon Bang "
+    "Gong Kong Hyun Hyeon Ham Byun Byeon Yeom Yeo Choo Chu Do So Seok Suk Sun Seon Sul Seol Ma Gil Yeon Wi Pyo Myung "
+    "Ki Ban Wang Geum Ok Yook Yuk In Maeng Je Mo Tak Kook Guk Eo Eun Pyeon Yong Kye Ye Shim Sim Jee Ryoo Rho Lyu"
+).split()
+_SURNAME_EN = "|".join(sorted(set(KOREAN_SURNAMES_EN), key=len, reverse=True))
+# 'Lee Yong-seop', 'Moon Jae-in', 'Kim Moon-hwan': a Korean surname then a hyphenated given name.
+KOREAN_NAME_EN = re.compile(rf"\b(?:{_SURNAME_EN})\s+[A-Z][a-z]+-[a-z]+\b")
+# 'Yongseop Lee', 'Hyesub Park': given name first, only when the text says who it is (title before).
+CAP_WORD = r"(?:[A-Z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]+)*\.?|[0-9]+(?:st|nd|rd|th)?(?=[-\s][A-Z]))"
+CAP_RUN = re.compile(rf"{CAP_WORD}(?:(?:[ \t]+|[ \t]*&[ \t]*)(?:(?:of|for|and|the|de|du|von|van|der|la|le)[ \t]+)*{CAP_WORD})*")
+
+ORG_WORDS = frozenset(
+    (
+        "University College Institute Institution Academy School Agency Administration Authority Bureau Board "
+        "Commission Committee Council Corporation Corp Corp. Company Co Co. Inc Inc. Ltd Ltd. LLC PLC Group Holdings "
+        "Ministry Department Office Foundation Association Federation Union Society League Party Bank Fund Centre "
+        "Center Laboratory Laboratories Lab Labs Hospital Club Team Army Navy Police Court Parliament Assembly "
+        "Congress Senate Technopark Times Herald News Post Journal Press Media Broadcasting Network "
+        "Networks Systems Technologies Solutions Electronics Motors Telecom Airlines Airways Studios Entertainment "
+        "Capital Ventures Partners Accelerator Organization Organisation Service Services Industries Enterprises "
+        "Museum Orchestra Band Church Conference Forum Alliance Consortium Cluster Institutes Universities "
+        "Corporations Companies Brothers Records Pictures Games Software Energy Chemical Steel Insurance Securities "
+        "Trust Commerce Chamber Division Unit Force Forces Guard Services Project Initiative Program Programme"
+    ).split()
+)
+LOC_WORDS = frozenset(
+    (
+        "City Province County District Valley Island Islands Street St. Road Avenue Boulevard Station Airport Port "
+        "Harbor Harbour Mountain Mountains Mount Mt. River Sea Ocean Bay Lake Hall Stadium Arena Square Plaza Tower "
+        "Building Bridge Town Village Region Peninsula Coast Desert Forest Park Gulf Strait Canal Highway Palace "
+        "Castle Cathedral Temple Campus Complex Prefecture State Territory Republic Kingdom Empire Continent Hills"
+    ).split()
+)
+LOC_SUFFIXES = ("-gu", "-si", "-do", "-dong", "-gun", "-ro", "-gil", "-eup", "-myeon", "-ri")
+VENUE_BEFORE_CENTER = frozenset("Convention Exhibition Trade Shopping Conference Cultural Culture Sports".split())
+STOP_WORDS = frozenset(
+    (
+        "The A An This That These Those On In At For By With From To As And But Or If When While After Before During "
+        "Since Also Then Now Next Finally However Meanwhile Earlier Later Over Under About It He She They We I You Our "
+        "His Her Their Its There Here Some All Each Every Both Many Most More Other Such Through Into Upon Via Per "
+        "Yet So Thus Therefore Furthermore Moreover Although Though Because Unlike Like Between Among Against Despite "
+        "According Following Including Based Last First Second Third New Old Today Yesterday Tomorrow What Which Who "
+        "Whom Whose Where Why How Not No Yes Please Let Can Could Would Should Will May Might Must Do Does Did Is Are "
+        "Was Were Be Been Being Has Have Had One Two Three Four Five Six Seven Eight Nine Ten Mon Tue Wed Thu Fri Sat "
+        "Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April June July August "
+        "September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Copyright Photo Source "
+        "Image Reporter Editor Click Read Share Comment Comments Login Subscribe Home Menu Search Print Download "
+        "Attachment Full Related Tags Category Page Mr Ms Mrs Dr Prof St Mt"
+    ).split()
+)
+# All-caps words that are common nouns in this domain, not organisations.
+NOT_ACRONYMS = frozenset(
+    (
+        "AI IT ICT MOU R&D CEO CTO CFO COO GPU CPU USD KRW JPY EUR DNA IOT IoT TV PC AM PM OK FAQ PDF PR VR AR XR "
+        "ML DL API APP SNS SW HW IP GDP ESG ETF IPO CES ID NO VS II III IV UHD LED LCD PCB EV SUV DX TF B2B B2C Q&A "
+        "CCTV NFT SaaS UX UI STEM PhD MBA MS MA BS BA OECD"
+    ).split()
+)
+GIVEN_NAMES_EN = frozenset(
+    (
+        "John James Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew Anthony "
+        "Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy Ronald Edward Jason Jeffrey Ryan "
+        "Jacob Gary Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel Gregory Alexander "
+        "Frank Patrick Raymond Jack Dennis Jerry Tyler Aaron Jose Adam Nathan Henry Douglas Zachary Peter Kyle "
+        "Walter Ethan Jeremy Harold Keith Christian Roger Noah Gerald Carl Terry Sean Austin Arthur Lawrence Jesse "
+        "Dylan Bryan Joe Jordan Billy Bruce Albert Willie Gabriel Logan Alan Juan Wayne Roy Ralph Randy Eugene "
+        "Vincent Russell Elijah Louis Bobby Philip Johnny Mary Patricia Jennifer Linda Elizabeth Barbara Susan "
+        "Jessica Sarah Karen Nancy Lisa Betty Margaret Sandra Ashley Kimberly Emily Donna Michelle Dorothy Carol "
+        "Amanda Melissa Deborah Stephanie Rebecca Sharon Laura Cynthia Kathleen Amy Shirley Angela Helen Anna "
+        "Brenda Pamela Nicole Emma Samantha Katherine Christine Debra Rachel Catherine Carolyn Janet Ruth Maria "
+        "Heather Diane Virginia Julie Joyce Victoria Olivia Kelly Christina Lauren Joan Evelyn Judith Megan Cheryl "
+        "Andrea Hannah Martha Jacqueline Frances Gloria Ann Teresa Kathryn Sara Janice Jean Alice Madison Doris "
+        "Abigail Julia Judy Grace Denise Amber Marilyn Beverly Danielle Theresa Sophia Marie Diana Brittany Natalie "
+        "Isabella Charlotte Rose Alexis Kayla Hans Karl Friedrich Wilhelm Johann Pierre Jean Louis Jacques Francois "
+        "Giovanni Giuseppe Antonio Carlos Luis Miguel Pedro Manuel Ivan Vladimir Sergei Dmitri Mikhail Ali Mohammed "
+        "Muhammad Ahmed Hiroshi Takeshi Yuki Kenji Akira Satoshi Elon Bill Steve Tim Jeff Sundar Satya Sam Mike "
+        "Tom Jim Bob Dave Dan Ben Chris Matt Nick Tony Joe Max Leo Oscar Hugo Victor Martin Simon Philip Harry "
+        "Edward Fred Ted Ed Al Greg Ken Ray Rick Ron Don Dick Earl Frederick Herbert Howard Leonard Stanley Lewis "
+        "Francis Ernest Norman Clarence Leslie Sidney Cecil Percy Reginald Alfred Wilfred Horace"
+    ).split()
+)
+_TITLE_EN = "|".join(re.escape(t) for t in sorted(EN_TITLES, key=len, reverse=True))
+TITLED_EN = re.compile(
+    rf"\b(?P<title>{_TITLE_EN})\s+(?:of\s+[A-Z][\w&-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w&-]*)*\s+)?"
+    rf"(?P<name>[A-Z][a-z]+(?:[-\s][A-Z][a-z]+(?:-[a-z]+)?){{0,2}})"
+)
+_TITLE_WORDS = frozenset(w.rstrip(".") for t in EN_TITLES for w in t.split()) | {"Vice", "Deputy", "Chief", "Head"}
+
+
+_ROMAN_SYLLABLE = (
+    r"(?:ch|kk|tt|pp|ss|jj|sh|[bcdghjkmnprstwy])?(?:yae|wae|yeo|ae|ya|eo|ye|wa|oe|yo|wo|we|wi|yu|eu|ui|ee|oo|ou|a|e|o|u|i)"
+    r"(?:ng|n|m|l|k|p|t|b|g|r)?"
+)
+ROMAN_GIVEN = re.compile(rf"(?i:{_ROMAN_SYLLABLE}-?{_ROMAN_SYLLABLE})")
+COUNTRY_TAILS = frozenset("Korea Japan China Asia America International Global Worldwide".split())
+
+
+def _en_type(tokens: list[str], *, surface: str) -> str | None:
+    """PERSON / ORG / LOC of a capitalised run from its words, or None when nothing tells."""
+    last = tokens[-1]
+    if KOREAN_NAME_EN.fullmatch(surface):
+        return PERSON
+    if len(tokens) == 1 and "-" in last and last.rsplit("-", 1)[1] in LOC_WORDS | ORG_WORDS:
+        return LOC if last.rsplit("-", 1)[1] in LOC_WORDS else ORG  # 'Pangyo-2-Techno-Valley'
+    if len(tokens) == 1 and (last in ORG_WORDS or last in LOC_WORDS):
+        return None  # 'City', 'University' alone name nothing
+    if len(tokens) == 2 and last in KOREAN_SURNAMES_EN and ROMAN_GIVEN.fullmatch(tokens[0]):  # noqa: PLR2004
+        return PERSON  # given name first: 'Hyesub Park', 'Yongseop Lee'
+    if len(tokens) >= 2 and last in COUNTRY_TAILS and tokens[0] not in LOC_WORDS:  # noqa: PLR2004
+        return ORG  # 'The Vault Korea', 'Samsung Electronics America'
+
+    if last in ORG_WORDS or any(t in ORG_WORDS for t in tokens[:-1] if tokens[tokens.index(t) + 1] in {"of", "for"}):
+        if last in {"Center", "Centre"} and len(tokens) > 1 and tokens[-2] in VENUE_BEFORE_CENTER:
+            return LOC
+        return ORG
+    if last in LOC_WORDS or last.endswith(LOC_SUFFIXES) or (tokens[0] in LOC_WORDS and "of" in tokens[:2]):
+        return LOC
+    if len(tokens) == 1 and 2 <= len(last) <= 6 and last.isupper() and last not in NOT_ACRONYMS:  # noqa: PLR2004
+        return ORG
+    if tokens[0] in GIVEN_NAMES_EN and 2 <= len(tokens) <= 3 and all(t[:1].isupper() for t in tokens):  # noqa: PLR2004
+        return PERSON
+    return None
+
+
+def latin_candidates(text: str) -> Iterator[Candidate]:
+    """Names in the Latin-script parts of `text`: Korean romanised names, titled persons and capitalised runs."""
+    taken: list[tuple[int, int]] = []
+    for m in KOREAN_NAME_EN.finditer(text):
+        taken.append(m.span())
+        yield Candidate(m.start(), m.end(), PERSON, "pattern")
+    for m in TITLED_EN.finditer(text):
+        start, end = m.span("name")
+        if any(s < end and start < e for s, e in taken):
+            continue
+        name = m.group("name")
+        if name.split()[0] in STOP_WORDS or name.split()[-1] in ORG_WORDS | LOC_WORDS:
+            continue
+        taken.append((start, end))
+        yield Candidate(start, end, PERSON, "pattern", title=m.group("title"), surname_only=" " not in name)
+    for m in CAP_RUN.finditer(text):
+        for start, end in _split_run(text, m.start(), m.end()):
+            if any(s < end and start < e for s, e in taken):
+                start, end = _outside(start, end, taken)
+                if end <= start:
+                    continue
+            surface = text[start:end]
+            tokens = surface.replace("&", " & ").split()
+            kind = _en_type(tokens, surface=surface)
+            if kind is not None:
+                yield Candidate(start, end, kind, "pattern")
+
+
+def _outside(start: int, end: int, taken: list[tuple[int, int]]) -> tuple[int, int]:
+    """The longest part of [start, end) that overlaps no taken span, trimmed to whole words."""
+    pieces = [(start, end)]
+    for s, e in taken:
+        nxt = []
+        for a, b in pieces:
+            if e <= a or s >= b:
+                nxt.append((a, b))
+                continue
+            if a < s:
+                nxt.append((a, s))
+            if e < b:
+                nxt.append((e, b))
+        pieces = nxt
+    if not pieces:
+        return start, start
+    a, b = max(pieces, key=lambda p: p[1] - p[0])
+    return a, b
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _mid_sentence(text: str, pos: int) -> bool:
+    """True when the word at `pos` does not start a sentence, line or quotation."""
+    before = text[max(0, pos - 3) : pos].rstrip(" \t")
+    return bool(before) and before[-1] not in ".!?\n“\"'‘(:;▲•"
+
+
+def _split_run(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Name spans inside a capitalised run: stop words and titles trimmed, split at ' and ' and possessives."""
+    surface = text[start:end]
+    parts: list[tuple[int, int]] = []
+    cut = start
+    for m in re.finditer(r"\s+and\s+|’s\b|'s\b", surface):
+        parts.append((cut, start + m.start()))
+        cut = start + m.end()
+    parts.append((cut, end))
+    for a, b in parts:
+        words = [(a + w.start(), a + w.end()) for w in _WORD.finditer(text[a:b])]
+        # A capitalised 'The' inside a sentence belongs to the name ('with The Vault Korea').
+        keep_the = bool(words) and text[words[0][0] : words[0][1]] == "The" and _mid_sentence(text, words[0][0])
+        while words and not keep_the and (
+            text[words[0][0] : words[0][1]] in STOP_WORDS
+            or text[words[0][0] : words[0][1]].rstrip(".") in _TITLE_WORDS
+            or text[words[0][0] : words[0][1]] in {"of", "for", "the", "&", "de"}
+        ):
+            words.pop(0)
+        while words and text[words[-1][0] : words[-1][1]] in {"of", "for", "the", "&", "and", "de", "du", "la", "le"}:
+            words.pop()
+        if not words:
+            continue
+        s, e = words[0][0], words[-1][1]
+        while e > s and text[e - 1] in ".,;:":
+            e -= 1
+        if e > s and not (e - s == 1):
+            yield s, e
+
+
+# --- Korean (Hangul) -----------------------------------------------------------------------------------------------------
+
+KOREAN_SURNAMES_KO = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용"
+)
+KO_ORG_SUFFIXES = (
+    "대학교",
+    "대학원",
+    "대학",
+    "연구원",
+    "연구소",
+    "연구회",
+    "진흥원",
+    "평가원",
+    "정보원",
+    "개발원",
+    "재단",
+    "공사",
+    "공단",
+    "협회",
+    "학회",
+    "위원회",
+    "센터",
+    "은행",
+    "그룹",
+    "전자",
+    "텔레콤",
+    "증권",
+    "보험",
+    "병원",
+    "학교",
+    "사업단",
+    "조합",
+    "연합회",
+    "연맹",
+    "일보",
+    "신문",
+    "뉴스",
+    "방송",
+    "경찰서",
+    "경찰청",
+    "소방서",
+    "법원",
+    "검찰청",
+    "의회",
+    "테크노파크",
+    "당",
+    "부",
+    "청",
+    "처",
+)
+KO_LOC_SUFFIXES = (
+    "컨벤션센터",
+    "특별시",
+    "광역시",
+    "특별자치시",
+    "특별자치도",
+    "테크노밸리",
+    "밸리",
+    "공항",
+    "타워",
+    "빌딩",
+    "광장",
+    "공원",
+    "대교",
+    "시",
+    "군",
+    "구",
+    "동",
+    "읍",
+    "역",
+)
+# Common nouns that end like a place or an organisation (연구 is not a district, 정부 not a ministry).
+KO_NOT_NAMES = frozenset(
+    (
+        "연구 요구 탐구 추구 도구 기구 가구 출구 입구 창구 친구 인구 지구 활동 운동 행동 공동 이동 변동 작동 가동 연동 "
+        "노동 자동 감동 출동 발동 파동 선동 소동 협동 구동 진동 합동 유동 태동 지역 영역 구역 전역 무역 통역 번역 권역 "
+        "광역 현역 정부 일부 본부 전부 내부 외부 간부 세부 학부 대부 흉부 복부 요청 신청 시청 구청 도청 청청 대처 거래처 "
+        "연락처 사무처 당시 동시 도시 일시 수시 즉시 역시 임시 표시 게시 개시 무시 제시 지시 감시 실시 전시 시시 "
+        "정당 식당 강당 해당 담당 상당 부당 당당 정당 마당 기부 재단 대학 학교 방송 신문 뉴스 센터 허브 그룹 은행 "
+        "병원 의회 공사 공단 협회 학회 위원회 전자 공원 광장 빌딩 타워 공항 밸리 대교 역 주부 군부 장군 국군 미군 아군 "
+        "공군 해군 육군 대군 반드시 다시 혹시 또다시 잠시 항시 AI대학원 인공지능대학원 인공지능대학 AI대학 대학원 개최시 필요시 비상시 유사시 발생시 방문시 진행시 이용시 적용시 사용시"
+    ).split()
+)
+_KO_WORD = re.compile(r"[가-힣A-Za-z0-9&·]+")
+_KO_TITLE_AFTER = re.compile(
+    r"\s*(?P<place>[가-힣A-Za-z]{1,8}?)?(" + "|".join(sorted(KO_TITLES, key=len, reverse=True)) + r")(?:[가-힣]{0,3})?(?![가-힣])"
+)
+PLACE_TITLES = frozenset({"시장", "부시장", "도지사", "지사", "구청장", "군수", "총장", "원장", "소장", "대표", "회장", "사장", "장관", "청장"})
+
+
+def _ko_type(stem: str) -> str | None:
+    if stem in KO_NOT_NAMES or len(stem) < 2:  # noqa: PLR2004
+        return None
+    for suffix in KO_LOC_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= (2 if len(suffix) == 1 else 1):
+            if stem[-2:] in KO_NOT_NAMES or stem[-3:] in KO_NOT_NAMES:
+                return None
+            return LOC
+    for suffix in KO_ORG_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= (2 if len(suffix) == 1 else 1):
+            if stem[-2:] in KO_NOT_NAMES and len(stem) <= 3 or stem[-3:] in KO_NOT_NAMES and len(stem) <= 4:  # noqa: PLR2004
+                return None
+            return ORG
+    return None
+
+
+def _title_ok(after: re.Match[str]) -> bool:
+    """A title after a name may name its place or body first ('광주시장', '과기정통부 장관'), never a common noun."""
+    place = after.group("place")
+    if not place:
+        return True
+    if after.group(2) not in PLACE_TITLES:
+        return False
+    from tasks.extract.registry import load_registry
+
+    return load_registry().lookup(place) is not None or (len(place) >= 2 and place[-1] in "시도군구")  # noqa: PLR2004
+
+
+def hangul_candidates(text: str) -> Iterator[Candidate]:
+    """Names in the Hangul parts of `text` by suffix (…대학교, …연구원, …시) and by title (이용섭 시장, 문 대통령)."""
+    for m in _KO_WORD.finditer(text):
+        word = m.group(0)
+        if not any("가" <= c <= "힣" for c in word):
+            continue
+        start = m.start()
+        # Titles: a 2-4 syllable word starting with a surname, followed by a title (a word ending in 시장 counts).
+        stem = strip_particle(word) if len(word) > 3 else word  # noqa: PLR2004
+        if 2 <= len(stem) <= 4 and stem[0] in KOREAN_SURNAMES_KO and stem.isalpha() and "가" <= stem[-1] <= "힣":  # noqa: PLR2004
+            after = _KO_TITLE_AFTER.match(text, m.end())
+            if after and len(word) == len(stem) and after.start() < after.end() and _title_ok(after):
+                yield Candidate(start, start + len(stem), PERSON, "pattern", title=after.group(2))
+                continue
+        for cand in (word, strip_particle(word)):
+            kind = _ko_type(cand)
+            if kind is not None:
+                yield Candidate(start, start + len(cand), kind, "pattern")
+                break
+    yield from _ko_surname_titles(text)
+
+
+_KO_SURNAME_TITLE = re.compile(
+    r"(?<![가-힣])([" + "".join(sorted(KOREAN_SURNAMES_KO)) + r"])\s?("
+    + "|".join(t for t in KO_TITLES if len(t) >= 2)  # noqa: PLR2004
+    + r")(?:[가-힣]{0,3})(?![가-힣])"
+)
+
+
+def _ko_surname_titles(text: str) -> Iterator[Candidate]:
+    """'문 대통령', '이 시장': a bare surname with a title refers back to a person named earlier."""
+    for m in _KO_SURNAME_TITLE.finditer(text):
+        if m.group(0)[1] == " ":
+            yield Candidate(m.start(1), m.end(1), PERSON, "pattern", title=m.group(2), surname_only=True)
+
+
+# --- Japanese ---------------------------------------------------------------------------------------------------------
+
+JA_ORG_SUFFIXES = (
+    "研究所",
+    "研究院",
+    "研究センター",
+    "大学院",
+    "大学",
+    "大学校",
+    "銀行",
+    "協会",
+    "財団",
+    "委員会",
+    "省",
+    "庁",
+    "党",
+    "社",
+    "会社",
+    "株式会社",
+    "グループ",
+    "ホールディングス",
+    "キャピタル",
+    "ベンチャーズ",
+    "テクノロジーズ",
+    "コーポレーション",
+    "カンパニー",
+    "ラボ",
+    "工業",
+    "自動車",
+    "電機",
+    "電子",
+    "通信",
+    "新聞",
+    "放送",
+    "学院",
+    "学校",
+    "高校",
+    "病院",
+    "機構",
+    "公社",
+    "公団",
+    "連盟",
+    "連合",
+    "組合",
+    "部",
+    "院",
+)
+JA_ORG_HEADS = frozenset(
+    "軍 省 党 府 庁 院 鉄道 電鉄 電気 電力 テレビ 放送 新聞 大学 高校 銀行 協会 連盟 財団 委員会 研究所 会社 社 工業 製作所 "
+    "商事 物産 自動車 航空 証券 球団 劇団 学園 病院 局 隊 団 FC プロ 製薬 食品 建設 重工 電機 化学 通信 議会 政府".split()
+)
+JA_LOC_HEADS = frozenset("駅 空港 港 城 寺 神社 公園 橋 川 山 島 県 市 区 町 村 州 郡 帝国 半島 湾 海峡 通り".split())
+JA_ERAS = frozenset("明治 大正 昭和 平成 令和 慶長 元禄 享保 天保 安政 文久 慶応 寛永 天正 永禄".split())
+JA_LOC_SUFFIXES = ("県", "市", "区", "町", "村", "州", "国", "島", "駅", "空港", "道", "府", "都", "港", "城", "山", "川")
+# Transliterated function words and common nouns: 'ボルチモア・アンド・オハイオ' is a railway, not a person.
+JA_NOT_NAME_PARTS = frozenset("アンド オブ ザ デ ドゥ フォー イン オン ジ エ ホテル センター クラブ カンパニー".split())
+_JA_DOT_NAME = re.compile(r"(?<![ァ-ヺー・])[ァ-ヺー]{1,12}(?:・[ァ-ヺー]{1,12})+(?![ァ-ヺー])")
+_JA_TITLE = "|".join(sorted(JA_TITLES, key=len, reverse=True))
+_JA_SURNAME_TITLE = re.compile(rf"(?<![ァ-ヺー・一-龥])([ァ-ヺー]{{1,5}}|[一-龥]{{1,2}})(?:{_JA_TITLE})")
+_JA_COMPANY = re.compile(r"(?:株式会社|有限会社|㈱)\s?[ァ-ヺーA-Za-z0-9一-龥]{1,20}?(?=[とはがのをにで、。（(「」\s]|$)")
+JA_GENERIC = frozenset(("ベンチャー", "ファンド", "ソフトウェア", "メディア", "ゲーム", "ニュース", "テレビ", "ネット", "スポーツ", "ファッション"))
+_JA_KATAKANA_ORG = re.compile(
+    r"(?<![ァ-ヺー])([ァ-ヺー]{2,}?)(?:キャピタル|ベンチャーズ|テクノロジーズ|ホールディングス|グループ|コーポレーション|カンパニー|ラボ)"
+)
+_JA_KATAKANA_SHA = re.compile(r"(?<![ァ-ヺー])([ァ-ヺー]{2,}|[A-Z][A-Za-z0-9]+)社")
+
+
+def japanese_pattern_candidates(text: str) -> Iterator[Candidate]:
+    """Japanese names by pattern: katakana names with middle dots, 株式会社…, …社, titles after a surname."""
+    for m in _JA_DOT_NAME.finditer(text):
+        start, end = m.span()
+        if end < len(text) and "一" <= text[end] <= "龥":
+            end = text.rfind("・", start, end)  # 'ジェームス・ランディムリック・ニューヨーク州立大学': the last part is not the name
+        if start > 0 and text[start - 1] in "「『“" and end < len(text) and text[end] in "」』”":
+            continue  # a quoted title (「ディープ・ブルー」), not a person
+        parts = text[start:end].split("・")
+        if len(parts) > 1 and not JA_NOT_NAME_PARTS & set(parts):
+            yield Candidate(start, end, PERSON, "pattern")
+    for m in _JA_COMPANY.finditer(text):
+        yield Candidate(m.start(), m.end(), ORG, "pattern")
+    for m in _JA_KATAKANA_ORG.finditer(text):
+        if m.group(1) not in JA_GENERIC:
+            yield Candidate(m.start(), m.end(), ORG, "pattern")
+    for m in _JA_KATAKANA_SHA.finditer(text):
+        if m.group(1) not in NOT_ACRONYMS and m.group(1) not in JA_GENERIC:
+            yield Candidate(m.start(1), m.end(1), ORG, "pattern")
+    for m in _JA_SURNAME_TITLE.finditer(text):
+        title = text[m.end(1) : m.end()]
+        yield Candidate(m.start(1), m.end(1), PERSON, "pattern", title=title, surname_only=True)
+
+
+@functools.cache
+def _sudachi() -> tuple[Any, Any]:
+    """SudachiPy's tokenizer (mode C, only the fields we read) and its dictionary, loaded once per process."""
+    from sudachipy import Dictionary, SplitMode
+
+    dictionary = Dictionary(dict="core")
+    return dictionary.tokenizer(mode=SplitMode.C, fields={"pos"}), dictionary
+
+
+@functools.cache
+def _pos(pos_id: int) -> tuple[str, ...]:
+    return tuple(_sudachi()[1].pos_of(pos_id))
+
+
+def sudachi_candidates(text: str) -> Iterator[Candidate]:
+    """Japanese names from SudachiPy proper-noun tags (人名 / 地名 / 固有名詞), extended by name suffixes."""
+    morphemes = _sudachi()[0].tokenize(text)
+    # Reading every morpheme's fields is the cost; look closely only around proper nouns.
+    pos_ids = [m.part_of_speech_id() for m in morphemes]
+    n = len(pos_ids)
+    i = 0
+    while i < n:
+        pos = _pos(pos_ids[i])
+        if pos[0] != "名詞" or pos[1] != "固有名詞":
+            i += 1
+            continue
+        start, end = morphemes[i].begin(), morphemes[i].end()
+        surface = text[start:end]
+        sub = pos[2]
+        j = i + 1
+
+        def adjacent(k: int, end: int = end) -> bool:
+            return k < n and morphemes[k].begin() == end
+
+        if sub == "人名":
+            while adjacent(j, end) and _pos(pos_ids[j])[1:3] == ("固有名詞", "人名"):
+                end = morphemes[j].end()
+                j += 1
+            kind = PERSON if end - start >= 2 else ""  # noqa: PLR2004 - one kanji is rarely a whole name
+        elif sub == "地名":
+            while adjacent(j, end) and _pos(pos_ids[j])[2] == "地名":
+                end = morphemes[j].end()
+                j += 1
+            kind = LOC
+        elif surface in JA_ERAS:
+            kind = ""
+        else:
+            kind = ORG
+            if surface in {"FC", "JR", "AC", "SC", "CF"} and adjacent(j, end) and _pos(pos_ids[j])[1] == "固有名詞":
+                end, j = morphemes[j].end(), j + 1  # FC + バルセロナ
+        # A proper noun followed by an organisation or place word is that organisation or place
+        # (パロアルト + 研究所, 横浜 + FC, 会津川口 + 駅).
+        k = j
+        while k < n and morphemes[k].begin() == morphemes[k - 1].end() and k - j < 3:  # noqa: PLR2004
+            if _pos(pos_ids[k])[0] not in {"名詞", "接尾辞"}:
+                break
+            head = text[morphemes[k].begin() : morphemes[k].end()]
+            k += 1
+            if kind != PERSON and (head in JA_ORG_HEADS or head.endswith(JA_ORG_SUFFIXES)):
+                end, kind, j = morphemes[k - 1].end(), ORG, k
+            elif kind == LOC and head in JA_LOC_HEADS:
+                end, j = morphemes[k - 1].end(), k
+        if kind:
+            yield Candidate(start, end, kind, "sudachi")
+        i = j
+
+
+# --- Korean with Kiwi (optional) ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _kiwi() -> Any:  # noqa: ANN401 - kiwipiepy ships no type information
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def kiwi_candidates_batch(texts: list[str]) -> list[list[Candidate]]:
+    """Korean names from Kiwi NNP (proper noun) runs, typed by suffix, surname shape or title (one batched call)."""
+    out: list[list[Candidate]] = []
+    for text, tokens in zip(texts, _kiwi().tokenize(texts), strict=True):
+        found: list[Candidate] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            t = tokens[i]
+            if t.tag != "NNP":
+                i += 1
+                continue
+            start, end = t.start, t.start + t.len
+            j = i + 1
+            while j < n and tokens[j].tag in {"NNP", "NNG", "SL"} and tokens[j].start == end:
+                if tokens[j].tag == "NNG" and _ko_type(text[start : tokens[j].start + tokens[j].len]) is None:
+                    break
+                end = tokens[j].start + tokens[j].len
+                j += 1
+            surface = text[start:end]
+            kind = _ko_type(surface)
+            if kind is None and len(surface) == 3 and surface[0] in KOREAN_SURNAMES_KO and surface.isalpha():  # noqa: PLR2004
+                kind = PERSON
+            if kind is None and any("가" <= c <= "힣" for c in surface):
+                kind = LOC if j < n and tokens[j].form in {"에서", "에", "으로", "로"} else ORG
+            if kind:
+                found.append(Candidate(start, end, kind, "kiwi"))
+            i = j
+        out.append(found)
+    return out
+
+
+_HANGUL = re.compile(r"[가-힣]")
+_KANA = re.compile(r"[ぁ-ゖァ-ヺ]")
+
+
+def rule_candidates(text: str, language: str, *, ja_backend: str = "sudachi") -> list[Candidate]:
+    """Every pattern/model candidate of one text (registry matches are added by the caller)."""
+    found: list[Candidate] = list(latin_candidates(text))
+    if _HANGUL.search(text):
+        found.extend(hangul_candidates(text))
+    if language == "ja" or _KANA.search(text):
+        found.extend(japanese_pattern_candidates(text))
+        if ja_backend == "sudachi":
+            found.extend(sudachi_candidates(text))
+    return found
+
+
+def resolve_overlaps(registry_hits: Iterable[Candidate], others: Iterable[Candidate]) -> list[Candidate]:
+    """Non-overlapping mentions: registry names first, then longer rule names; a rule name that strictly contains a
+    registry name of another type (Gwangju in 'Gwangju Innopolis Center') replaces it."""
+    regs = sorted(registry_hits, key=lambda c: (c.start, -c.length))
+    reg_starts = [g.start for g in regs]
+    longest = max((g.length for g in regs), default=0)
+    rules = sorted(others, key=lambda c: (-c.length, c.start, c.method != "pattern"))
+    dropped: set[int] = set()
+    chosen: list[Candidate] = []
+    chosen_spans: list[tuple[int, int]] = []  # kept sorted by start
+    for r in rules:
+        lo = bisect.bisect_left(reg_starts, r.start - longest)
+        hi = bisect.bisect_left(reg_starts, r.end)
+        near = [k for k in range(lo, hi) if k not in dropped and regs[k].end > r.start]
+        inside = [k for k in near if r.start <= regs[k].start and regs[k].end <= r.end]
+        if len(inside) != len(near):
+            continue  # crosses a registry name
+        if inside:
+            whole = any(regs[k].start == r.start and regs[k].end == r.end for k in inside)
+            # The head of a name is its last part: when that is a registry name of the same type, keep it
+            # ('Asian Silicon Valley'); a name the registry knows as a whole ('Gwangju Techo Park') or one of
+            # another type ('Gwangju Innopolis Center' around Gwangju) wins.
+            same_type = r.entity_id is None and any(regs[k].type == r.type and regs[k].end == r.end for k in inside)
+            if whole or same_type or r.surname_only or (r.type == PERSON and r.entity_id is None):
+                continue
+        i = bisect.bisect_left(chosen_spans, (r.end, -1))
+        if i and chosen_spans[i - 1][1] > r.start:
+            continue
+        dropped.update(inside)
+        chosen.append(r)
+        chosen_spans.insert(i, (r.start, r.end))
+    chosen.extend(g for k, g in enumerate(regs) if k not in dropped)
+    return sorted(chosen, key=lambda c: (c.start, c.end))

@@ -1,0 +1,149 @@
+"""The run ledger: decides new / changed / unchanged / duplicate per document and builds the fetch state."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from tasks.fetch.parse import Parsed, Rejected
+from tasks.ids import sha256_hex
+from tasks.schemas import FETCH_STATE, RAW_DOCUMENTS, REJECTS
+
+
+def reject_rows(rows: list[dict[str, object]], *, run_id: str, now: datetime) -> pl.DataFrame:
+    """A REJECTS frame from dicts with source_uri, stage, reason and optional detail/article_id/raw_sha256."""
+    if not rows:
+        return REJECTS.empty()
+    frame = pl.DataFrame(rows, schema_overrides={"detail": pl.String}, infer_schema_length=None)
+    frame = frame.with_columns(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(now).cast(REJECTS.schema["rejected_at"]).alias("rejected_at"),
+        pl.concat_str(["source_uri", "stage", "reason"], separator="\x1f")
+        .map_elements(lambda s: sha256_hex(s)[:24], return_dtype=pl.String)
+        .alias("reject_id"),
+    )
+    return REJECTS.conform(frame).unique("reject_id", keep="last", maintain_order=True)
+
+
+class Ledger:
+    """Collects this run's outcomes against the previous fetch state (thread-safe)."""
+
+    def __init__(self, known: pl.DataFrame | None, *, run_id: str, now: datetime) -> None:
+        self.run_id = run_id
+        self.now = now
+        self._lock = threading.Lock()
+        known = FETCH_STATE.conform(known) if known is not None and known.height else FETCH_STATE.empty()
+        self.known = known
+        rows = known.to_dicts()
+        self.known_by_id: dict[str, dict[str, Any]] = {r["article_id"]: r for r in rows}
+        self.known_by_uri: dict[str, dict[str, Any]] = {r["source_uri"]: r for r in rows}
+        self.known_canonical: dict[str, dict[str, Any]] = {
+            r["canonical_uri"]: r for r in rows if r["canonical_uri"] and not r["duplicate_of"]
+        }
+        # Content hash -> article id of documents that are articles (not rejected, not duplicates).
+        self._content: dict[str, tuple[str, str]] = {
+            r["content_sha256"]: (r["article_id"], r["source_uri"])
+            for r in rows
+            if r["content_sha256"] and not r["duplicate_of"] and not r["reject_reason"]
+        }
+        self._state: dict[str, dict[str, Any]] = {}
+        self._docs: list[dict[str, Any]] = []
+        self._rejects: list[dict[str, object]] = []
+        self._seen: set[str] = set()
+
+    def claim(self, article_id: str) -> bool:
+        """True the first time an article id is offered in this run (later offers are the same article again)."""
+        with self._lock:
+            if article_id in self._seen:
+                return False
+            self._seen.add(article_id)
+            return True
+
+    def unchanged(self, article_id: str, raw_sha256: str) -> bool:
+        """Whether the previous state already holds these exact bytes for this article."""
+        row = self.known_by_id.get(article_id)
+        return row is not None and row["raw_sha256"] == raw_sha256
+
+    def reject(
+        self,
+        source_uri: str,
+        reason: str,
+        detail: str,
+        *,
+        article_id: str | None = None,
+        raw_sha256: str | None = None,
+    ) -> None:
+        """Record a failure that left no document (HTTP errors, refusals, unreadable sources)."""
+        with self._lock:
+            self._rejects.append(
+                {
+                    "source_uri": source_uri,
+                    "article_id": article_id,
+                    "raw_sha256": raw_sha256,
+                    "stage": "fetch",
+                    "reason": reason,
+                    "detail": detail[:2000],
+                }
+            )
+
+    def add(self, row: dict[str, Any], outcome: Parsed | Rejected) -> None:
+        """Record a document whose bytes are stored: an article, a duplicate of one, or a reject."""
+        with self._lock:
+            if isinstance(outcome, Rejected):
+                self._state[row["article_id"]] = {**row, "reject_reason": outcome.reason}
+                self._rejects.append(
+                    {
+                        "source_uri": row["source_uri"],
+                        "article_id": row["article_id"],
+                        "raw_sha256": row["raw_sha256"],
+                        "stage": "fetch",
+                        "reason": outcome.reason,
+                        "detail": outcome.detail[:2000],
+                    }
+                )
+                return
+            meta = {k: v for k, v in row.items() if k.startswith("meta_") and v}
+            meta.update({k: v for k, v in outcome.meta.items() if v and k not in meta})
+            full = {**row, **meta, "encoding": outcome.encoding, "content_sha256": outcome.content_sha256}
+            owner = self._content.get(outcome.content_sha256) if outcome.text.strip() else None
+            if owner is not None and owner[0] != row["article_id"]:
+                self._state[row["article_id"]] = {**full, "duplicate_of": owner[0]}
+                self._rejects.append(
+                    {
+                        "source_uri": row["source_uri"],
+                        "article_id": row["article_id"],
+                        "raw_sha256": row["raw_sha256"],
+                        "stage": "fetch",
+                        "reason": "duplicate_content",
+                        "detail": f"same text as {owner[1]} (article {owner[0]})",
+                    }
+                )
+                return
+            if outcome.text.strip():
+                self._content[outcome.content_sha256] = (row["article_id"], row["source_uri"])
+            self._state[row["article_id"]] = full
+            self._docs.append({**full, "text": outcome.text})
+
+    def documents(self) -> pl.DataFrame:
+        """New or changed documents of this run (RAW_DOCUMENTS)."""
+        if not self._docs:
+            return RAW_DOCUMENTS.empty()
+        return RAW_DOCUMENTS.conform(pl.DataFrame(self._docs, infer_schema_length=None)).sort("article_id")
+
+    def rejects(self) -> pl.DataFrame:
+        """Rejects of this run (stage fetch)."""
+        return reject_rows(self._rejects, run_id=self.run_id, now=self.now)
+
+    def state(self, *, carry_known: bool = True) -> pl.DataFrame:
+        """Fetch state after the run: this run's rows plus the previous rows it did not replace."""
+        new = (
+            FETCH_STATE.conform(pl.DataFrame(list(self._state.values()), infer_schema_length=None))
+            if self._state
+            else FETCH_STATE.empty()
+        )
+        if carry_known and self.known.height:
+            new = pl.concat([self.known.join(new.select("article_id"), on="article_id", how="anti"), new])
+        return new.sort("article_id")
