@@ -15,12 +15,13 @@ Decisions (the issue is silent on them):
   code paths; the pools here are 1,859 ja, 304 ko and 92 en originals, so English is replicated the most
   (about 217 copies each at 100k).
 - Order: each language's originals are shuffled with a fixed seed; round 0 uses every original once before round 1
-  begins, so a 1k corpus is all originals and replicas appear only when a pool is exhausted.
+  begins: replicas appear only once a language's pool is exhausted.
 - Replicas (round r >= 1) model syndicated copies on other sites: their own source (publisher) per round, a mirror
   host in the URL (`r<r>.<host>`, never a tracking parameter, which canonicalisation would strip), the date moved
-  by r days, and the body's paragraphs after the lede rotated by r. Records are therefore never byte-identical, and
-  a publisher never repeats a paragraph, so repeated-line boilerplate detection sees the same statistics as on the
-  originals. They remain near-duplicates of their original, which the clean step is expected to cluster.
+  by r days, a dateline naming the edition as the body's first line, and the paragraphs after the lede rotated by
+  r. No two records or bodies are identical (fetch rejects exact text duplicates), and a publisher never repeats a
+  paragraph, so repeated-line boilerplate detection sees the same statistics as on the originals. They remain
+  near-duplicates of their original, which the clean step is expected to cluster.
 - Nothing from evaldata is committed: corpora live under bench/corpus/, which git ignores.
 """
 
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gzip
 import html
+import itertools
 import json
 import random
 import re
@@ -37,7 +40,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -48,12 +51,15 @@ SHARED = ROOT.parent / "shared"
 EVALDATA = SHARED / "evaldata"
 DEFAULT_OUT = ROOT / "bench" / "corpus"
 # Bump when the corpus content or layout changes, so cached corpora are rebuilt.
-VERSION = 1
+VERSION = 2
 SEED = 20261122
 SHARD = 1000
 DEFAULT_MIX = {"ja": 2, "ko": 2, "en": 1}
 UTC_OFFSETS = {"ja": "+09:00", "ko": "+09:00", "en": None}
 PUBLISHERS = {"ja": "livedoor News", "ko": "Wikinews", "en": None}
+# A syndicated copy's own first line: it makes every round's body distinct even when it has one paragraph (the
+# fetch step rejects exact text duplicates, which would otherwise shrink the corpus as it grows).
+DATELINES = {"ja": "【配信 第{r}版】", "ko": "(전재 제{r}판)", "en": "(Syndicated copy, edition {r})"}
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -125,8 +131,9 @@ def english(root: Path) -> list[Article]:
     return out
 
 
-def originals(evaldata: Path = EVALDATA) -> dict[str, list[Article]]:
-    """Every usable original per language, shuffled with a fixed seed."""
+@functools.cache
+def originals(evaldata: Path = EVALDATA) -> dict[str, tuple[Article, ...]]:
+    """Every usable original per language, shuffled with a fixed seed (read once per process)."""
     pools = {
         "ja": japanese(evaldata / "livedoor-news-ja"),
         "ko": korean(evaldata / "ko-wikinews" / "wikinews.csv"),
@@ -134,7 +141,7 @@ def originals(evaldata: Path = EVALDATA) -> dict[str, list[Article]]:
     }
     for lang, pool in pools.items():
         random.Random(f"{SEED}-{lang}").shuffle(pool)  # noqa: S311 - a fixed, reproducible order, not secrecy
-    return pools
+    return {lang: tuple(pool) for lang, pool in pools.items()}
 
 
 def _shift_date(value: str | None, days: int) -> str | None:
@@ -157,14 +164,14 @@ def _mirror_url(url: str, rnd: int) -> str:
 
 def _rotate_body(text: str, rnd: int) -> str:
     paragraphs = [p for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
-    if not rnd or len(paragraphs) < 3:
+    if not rnd or len(paragraphs) < 3:  # the lede stays first; rotating a single other paragraph changes nothing
         return text
     rest = paragraphs[1:]
     k = rnd % len(rest)
     return "\n\n".join([paragraphs[0], *rest[k:], *rest[:k]])
 
 
-def replica(article: Article, rnd: int) -> Article:
+def replica(article: Article, rnd: int, lang: str = "en") -> Article:
     """Round `rnd`'s copy of an article (round 0 is the original)."""
     if not rnd:
         return article
@@ -172,11 +179,11 @@ def replica(article: Article, rnd: int) -> Article:
         _mirror_url(article.url, rnd),
         article.title,
         _shift_date(article.published_at, rnd),
-        _rotate_body(article.text, rnd),
+        DATELINES[lang].format(r=rnd) + "\n\n" + _rotate_body(article.text, rnd),
     )
 
 
-def plan(size: int, pools: dict[str, list[Article]], mix: dict[str, int]) -> dict[str, int]:
+def plan(size: int, pools: Mapping[str, Sequence[Article]], mix: dict[str, int]) -> dict[str, int]:
     """Articles per language for a corpus of `size` (weights from `mix`, remainder to the first languages)."""
     total = sum(mix.values())
     counts = {lang: size * w // total for lang, w in mix.items() if pools.get(lang)}
@@ -185,11 +192,11 @@ def plan(size: int, pools: dict[str, list[Article]], mix: dict[str, int]) -> dic
     return counts
 
 
-def articles_for(count: int, pool: list[Article]) -> Iterator[tuple[int, Article]]:
+def articles_for(lang: str, count: int, pool: Sequence[Article]) -> Iterator[tuple[int, Article]]:
     """(round, article) pairs: the whole pool in round 0, then again as replicas, until `count`."""
     for i in range(count):
         rnd, j = divmod(i, len(pool))
-        yield rnd, replica(pool[j], rnd)
+        yield rnd, replica(pool[j], rnd, lang)
 
 
 def jsonl_supported() -> bool:
@@ -277,17 +284,20 @@ def build(
     files = 0
     rounds: dict[str, int] = {}
     for lang, count in counts.items():
-        by_round: dict[int, list[Article]] = {}
-        for rnd, article in articles_for(count, pools[lang]):
-            by_round.setdefault(rnd, []).append(article)
-        rounds[lang] = len(by_round)
-        for rnd, records in by_round.items():
+        # Rounds come in order and each is at most one pool long: write shard by shard, never the whole corpus
+        # in memory (100k articles are ~350 MB of text).
+        for rnd, group in itertools.groupby(articles_for(lang, count, pools[lang]), key=lambda pair: pair[0]):
             blocks.append(_source_block(lang, rnd))
+            rounds[lang] = rnd + 1
             where = tmp / lang / f"r{rnd:03d}"
-            for shard, offset in enumerate(range(0, len(records), SHARD)):
-                chunk = records[offset : offset + SHARD]
+            articles = (article for _, article in group)
+            for shard in itertools.count():
+                records = list(itertools.islice(articles, SHARD))
+                if not records:
+                    break
+                offset = shard * SHARD
                 files += (
-                    _write_jsonl(where, chunk, shard) if fmt == "jsonl" else _write_txt(where, chunk, shard, offset)
+                    _write_jsonl(where, records, shard) if fmt == "jsonl" else _write_txt(where, records, shard, offset)
                 )
     header = f"# Benchmark corpus: {size} articles ({fmt}), built by bench/corpus.py v{VERSION}; do not edit.\n\n"
     (tmp / "sources.toml").write_text(header + "\n".join(blocks), encoding="utf-8")

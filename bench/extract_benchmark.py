@@ -21,7 +21,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tasks.extract import extract_facts  # noqa: E402
+from tasks.extract import JA_BACKENDS, KO_BACKENDS, extract_facts  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "evaldata"
 RESULTS = ROOT / "bench" / "results" / "extract_speed.json"
@@ -30,13 +30,13 @@ csv.field_size_limit(10**8)
 
 
 def livedoor(limit: int) -> pl.DataFrame:
-    """livedoor news articles (line 1 URL, 2 date, 3 title, then body) as ARTICLES-like rows."""
+    """Livedoor news articles (line 1 URL, 2 date, 3 title, then body) as ARTICLES-like rows."""
     rows = []
     for path in sorted((EVAL / "livedoor-news-ja").glob("*/*.txt")):
         if path.name.startswith("LICENSE"):
             continue
         lines = path.read_text(encoding="utf-8").split("\n")
-        if len(lines) < 4:  # noqa: PLR2004
+        if len(lines) < 4:
             continue
         rows.append(
             {
@@ -125,8 +125,8 @@ def main(argv: list[str]) -> int:
     """Benchmark each corpus and the mixed corpus; write bench/results/extract_speed.json."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="articles per corpus (0 = all)")
-    parser.add_argument("--ko-backend", default="rules")
-    parser.add_argument("--ja-backend", default="sudachi")
+    parser.add_argument("--ko-backend", default=KO_BACKENDS[0], choices=KO_BACKENDS)
+    parser.add_argument("--ja-backend", default=JA_BACKENDS[0], choices=JA_BACKENDS)
     args = parser.parse_args(argv)
     backend = {"ko_backend": args.ko_backend, "ja_backend": args.ja_backend}
     corpora = {"livedoor-ja": livedoor(args.limit), "wikinews-ko": wikinews(args.limit), "aeb-en": english(args.limit)}
@@ -150,7 +150,7 @@ def main(argv: list[str]) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     name = (
         RESULTS
-        if args.ko_backend == "rules" and args.ja_backend == "sudachi"
+        if (args.ko_backend, args.ja_backend) == (KO_BACKENDS[0], JA_BACKENDS[0])
         else RESULTS.with_name(f"extract_speed_{args.ko_backend}_{args.ja_backend}.json")
     )
     name.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

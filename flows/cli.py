@@ -143,6 +143,7 @@ def _translate(args: argparse.Namespace) -> int:
             output_dir=args.output,
             translator=args.translator,
             include_failed=args.include_failed,
+            char_budget=args.char_budget,
         )
     except SnapshotRejectedError as exc:
         print(f"validation failed, nothing published: {exc}", file=sys.stderr)
@@ -301,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--translator", help="translator name (default: the settings' translator)")
     tr.add_argument("--include-failed", action="store_true", help="also retry rows whose translation failed")
+    tr.add_argument("--char-budget", type=int, help="characters this run may send to the translator")
     tr.set_defaults(func=_translate)
 
     rb = sub.add_parser("rollback", parents=[common], help="point output/current at an earlier snapshot")

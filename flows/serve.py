@@ -72,13 +72,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(home: Path | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env(api_url: str, home: Path | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment of a local Prefect server: SQLite under PREFECT_HOME, no analytics, no outbound calls."""
     env = dict(os.environ if environ is None else environ)
     if home is not None:
         env["PREFECT_HOME"] = str(home)
     env.pop("PREFECT_API_URL", None)  # the server must not try to talk to another API
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["PREFECT_UI_API_URL"] = api_url  # the UI otherwise calls the default port 4200
     env.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
     return env
 
@@ -115,7 +116,7 @@ def local_server(
     api_url = f"http://{host}:{port}/api"
     out = log.open("ab") if log is not None else subprocess.DEVNULL
     try:
-        process = subprocess.Popen(command, env=server_env(home), stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=server_env(api_url, home), stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_healthy(api_url, timeout=timeout, process=process)
             yield api_url
@@ -140,6 +141,9 @@ def interrupt_on_sigterm() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _interrupt)
+    # A process started in the background by a non-interactive shell inherits SIGINT as ignored; Ctrl-C and
+    # `kill -INT` must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def runner_deployments(specs: list[DeploymentSpec], *, base: Path = ROOT) -> list[Any]:

@@ -37,7 +37,9 @@ def _known_translator(name: str | None) -> str | None:
 
 
 @task(name="translate-backlog", cache_policy=NO_CACHE)
-def translate_backlog_rows(previous: Path, settings: Settings, *, include_failed: bool) -> pl.DataFrame:
+def translate_backlog_rows(
+    previous: Path, settings: Settings, *, include_failed: bool, char_budget: int | None
+) -> pl.DataFrame:
     """Translations replacing backlog rows of the snapshot `previous` (empty when the engine filled nothing)."""
     articles = read_table(previous / ARTICLES.name, ARTICLES)
     translations = read_table(previous / TRANSLATIONS.name, TRANSLATIONS)
@@ -45,7 +47,7 @@ def translate_backlog_rows(previous: Path, settings: Settings, *, include_failed
         translations,
         articles,
         engine=settings.translator,
-        options=settings.translator_options,
+        options=settings.translator_options | ({} if char_budget is None else {"char_budget": char_budget}),
         include_failed=include_failed,
     )
     counts = dict(filled["status"].value_counts().iter_rows()) if filled.height else {}
@@ -87,6 +89,9 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
         AfterValidator(_known_translator),
     ] = None,
     include_failed: Annotated[bool, Field(description="Also retry rows whose translation failed before.")] = False,
+    char_budget: Annotated[
+        int | None, Field(description="Characters this run may send; overrides translator_options.char_budget.", ge=0)
+    ] = None,
 ) -> dict[str, Any]:
     """Translate the current snapshot's pending rows and publish a validated snapshot when any row changed."""
     started = time.perf_counter()
@@ -99,7 +104,7 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
         if previous is None:
             raise FileNotFoundError(f"no published snapshot under {store.root}; run `newsgraph run` first")
         run_id = new_run_id()
-        filled = translate_backlog_rows(previous, settings, include_failed=include_failed)
+        filled = translate_backlog_rows(previous, settings, include_failed=include_failed, char_budget=char_budget)
         statuses = dict(filled["status"].value_counts().iter_rows()) if filled.height else {}
         if filled.height == 0:
             log.info("no backlog row changed with %s; current stays %s", settings.translator, previous.name)
@@ -116,7 +121,11 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
                 "kind": "translate-backlog",
                 "previous_run_id": previous.name,
                 "flow_run_id": str(flow_run.get_id() or ""),
-                "parameters": {"translator": settings.translator, "include_failed": include_failed},
+                "parameters": {
+                    "translator": settings.translator,
+                    "include_failed": include_failed,
+                    "char_budget": char_budget,
+                },
                 "translations": statuses,
                 "seconds": round(time.perf_counter() - started, 3),
             },

@@ -124,16 +124,26 @@ def step_timings(flow_run_id: str | None) -> list[Any]:
 
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
 
     from tasks.publish import StepTiming
 
     if not flow_run_id:
         return []
+    runs: list[Any] = []
     try:
         with get_client(sync_client=True) as client:
-            runs = client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])), limit=10_000
-            )
+            # The API serves at most 200 rows per request; a run of many batches has more task runs.
+            while True:
+                page = client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])),
+                    sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                    limit=200,
+                    offset=len(runs),
+                )
+                runs += page
+                if len(page) < 200:  # noqa: PLR2004 # the API's page size
+                    break
     except Exception:  # noqa: BLE001 # timings are a nicety; a report without them beats a failed run
         return []
     groups: dict[str, list[Any]] = {}
@@ -146,7 +156,7 @@ def step_timings(flow_run_id: str | None) -> list[Any]:
         wall = (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
         total = sum(r.total_run_time.total_seconds() for r in members)
         out.append(StepTiming(step, len(members), total, wall))
-    return sorted(out, key=lambda t: min((r.start_time for r in groups[t.step] if r.start_time), default=None) or 0)
+    return out  # in order of first start: the API sorted the task runs by expected start
 
 
 @task(name="run-report", cache_policy=NO_CACHE)

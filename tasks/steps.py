@@ -31,8 +31,8 @@ class Batch:
 
     @property
     def part(self) -> str:
-        """File stem of this batch's parts."""
-        return f"part-{self.number:05d}"
+        """File stem of this batch's parts; the run id keeps them apart from parts carried forward from earlier runs."""
+        return f"part-{Path(self.staging).name}-{self.number:05d}"
 
     def path(self, table: str) -> Path:
         """This batch's part of `table`."""
@@ -58,6 +58,35 @@ class FetchOutcome:
     documents: int
     rejects: int
     seconds: float
+
+
+FAULT_ENV = "NEWSGRAPH_TEST_FAULT"
+
+
+def fault_point(name: str) -> None:
+    """Test harness only: crash (SIGKILL) or fill the disk here when NEWSGRAPH_TEST_FAULT names this point.
+
+    The value is `<point>:kill` or `<point>:fill=<file>`; unset (always, outside tests/test_reliability_faults.py)
+    this is one dictionary lookup. See docs/reliability.md.
+    """
+    import os
+
+    point, _, action = os.environ.get(FAULT_ENV, "").partition(":")
+    if point != name:
+        return
+    if action.startswith("fill="):
+        # Disk full for real: write zeros until the filesystem refuses, then carry on as if nothing happened.
+        with Path(action.removeprefix("fill=")).open("ab") as fh:
+            try:
+                while True:
+                    fh.write(bytes(1 << 20))
+                    fh.flush()
+            except OSError:
+                pass
+        return
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(slots=True)
@@ -105,6 +134,7 @@ def stage_fetch(
 
     write_part(result.state, staging / "_state", "fetch_state")
     write_part(REJECTS.conform(result.rejects), staging / REJECTS.name, "part-fetch")
+    fault_point("fetch")
     docs = result.documents
     batches = []
     for number, offset in enumerate(range(0, docs.height, settings.batch_size)):
@@ -126,6 +156,7 @@ def stage_clean(batch: Batch, run_id: str) -> Batch:
 
     result = clean_documents(batch.read(RAW), run_id=run_id)
     batch.write(ARTICLES.name, result.articles)
+    fault_point("clean")
     batch.write("captions", result.captions)
     batch.write("paragraphs", result.paragraphs)
     batch.write(REJECTS.name, result.rejects, suffix="-clean")
@@ -143,6 +174,7 @@ def stage_translate(batch: Batch, settings: Settings) -> Batch:
         options=settings.translator_options,
         budget=budget_for(limits, Path(batch.staging) / "_translate" / "budget.json"),
     )
+    fault_point("translate")
     batch.write("translations", translations)
     return batch
 
@@ -154,6 +186,7 @@ def stage_extract(batch: Batch) -> Batch:
     facts = extract_facts(batch.read(ARTICLES.name))
     for name in ("mentions", "figures", "dates", "agreements", "quotes"):
         batch.write(name, getattr(facts, name))
+        fault_point("extract")
     return batch
 
 
@@ -176,19 +209,25 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
     """Assemble the run's candidate snapshot from staged parts (and the previous snapshot when carrying forward)."""
     from tasks.clean import assign_duplicates
     from tasks.extract import entity_table
-    from tasks.publish import SnapshotStore, assemble_candidate, read_table
+    from tasks.publish import SnapshotStore, assemble_candidate, read_table, scan_table
 
     store = SnapshotStore(output_dir)
     staged = store.staging(run_id)
-    articles = read_table(staged / ARTICLES.name, ARTICLES)
+    # Only the URIs: reading the staged articles whole would load every body of the run.
+    processed = scan_table(staged / ARTICLES.name, ARTICLES).select("source_uri").collect()["source_uri"]
+
+    def entities(mentions: pl.LazyFrame) -> pl.DataFrame:
+        fault_point("assemble")  # halfway: parts moved into the candidate, articles written, entities not yet
+        return entity_table(mentions)
+
     return assemble_candidate(
         previous=previous if carry_forward else None,
         staged=staged,
         candidate=store.candidate(run_id),
         state=pl.read_parquet(staged / "_state" / "fetch_state.parquet"),
         run_rejects=read_table(staged / REJECTS.name, REJECTS),
-        processed_uris=articles["source_uri"],
-        build_entities=entity_table,
+        processed_uris=processed,
+        build_entities=entities,
         assign_duplicates=assign_duplicates,
         run_id=run_id,
     )
@@ -291,6 +330,7 @@ def stage_validate(
     result = validate_tables(
         load_snapshot_tables(folder), params=params, data_docs=docs.parent, run_name=run_id or folder.name
     )
+    fault_point("validate")
     report = result.to_dict()
     report["data_docs"] = DATA_DOCS if result.data_docs else None
     write_json(folder / VALIDATION_RESULT, report)

@@ -104,5 +104,5 @@ def served_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """`newsgraph serve` (real Prefect server + UI + served deployment) over a copy of the seeds, for the session."""
     from tests.served import serve_pipeline
 
-    with serve_pipeline(tmp_path_factory.mktemp("served"), SEEDS) as served:
+    with serve_pipeline(tmp_path_factory.mktemp("served"), SEEDS, ROOT / "test-artifacts") as served:
         yield served

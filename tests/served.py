@@ -80,8 +80,11 @@ def _wait_for_deployment(api_url: str, process: subprocess.Popen[bytes], log: Pa
 
 
 @contextmanager
-def serve_pipeline(workdir: Path, seeds: Path) -> Iterator[Served]:
-    """Run `newsgraph serve` with `workdir` as working directory (sources.toml over a copy of `seeds`)."""
+def serve_pipeline(workdir: Path, seeds: Path, artifacts: Path | None = None) -> Iterator[Served]:
+    """Run `newsgraph serve` with `workdir` as working directory (sources.toml over a copy of `seeds`).
+
+    Its log is copied to `artifacts` at the end, for CI.
+    """
     shutil.copytree(seeds, workdir / "seeds")
     (workdir / "sources.toml").write_text(
         f'[[sources]]\nkind = "directory"\nname = "seeds"\npath = "{workdir / "seeds"}"\n', encoding="utf-8"
@@ -114,9 +117,13 @@ def serve_pipeline(workdir: Path, seeds: Path) -> Iterator[Served]:
             deployment_id = _wait_for_deployment(api_url, process, log, timeout=240)
             yield Served(api_url, f"http://127.0.0.1:{port}", deployment_id, workdir, log)
         finally:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGINT)  # like Ctrl-C: newsgraph serve stops its runner, then its server
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                out.write(b"\n[test teardown] newsgraph serve ignored SIGINT for 30 s; killing its process group\n")
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            if artifacts is not None:
+                artifacts.mkdir(exist_ok=True)
+                shutil.copy(log, artifacts / "serve.log")

@@ -58,9 +58,15 @@ def test_replicas_are_not_byte_identical_to_their_original(corpus):
     assert copies[0] == original
     assert len({c.url for c in copies}) == 4
     assert len({c.text for c in copies}) == 4
-    # Syndicated copies keep the lede and every paragraph, only in another order.
-    assert all(c.text.split("\n\n")[0] == copies[1].text.split("\n\n")[0] for c in copies[1:])
-    assert sorted(copies[2].text.split("\n\n")) == sorted(copies[3].text.split("\n\n"))
+    # Syndicated copies add a dateline, keep the lede first and every paragraph, in another order.
+    assert all(c.text.split("\n\n")[1] == copies[1].text.split("\n\n")[1] for c in copies[1:])
+    assert sorted(copies[2].text.split("\n\n")[1:]) == sorted(copies[3].text.split("\n\n")[1:])
+
+
+def test_every_replica_body_differs_even_with_one_paragraph(corpus):
+    one = corpus.Article("https://example.com/a", "T", None, "Only one paragraph here.")
+    bodies = {corpus.replica(one, r, "en").text for r in range(5)}
+    assert len(bodies) == 5
 
 
 def test_pools_exhaust_before_replicas_begin(corpus, tmp_path):
@@ -81,7 +87,7 @@ def test_sources_file_is_read_by_the_directory_source(corpus, tmp_path):
         load_sources(Path(info.path) / "sources.toml"), raw_store=RawStore(tmp_path / "raw"), known=None, run_id="t"
     )
     assert result.documents.height == 30
-    assert result.rejects.height == 0
+    assert result.rejects.height == 0  # in particular no "duplicate_content": replicas never repeat a body
     assert set(result.documents["meta_language"].to_list()) == {"ja", "ko", "en"}
 
 

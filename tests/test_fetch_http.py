@@ -536,3 +536,42 @@ def test_evaldata_pages_over_loopback_meet_the_extraction_floor(tmp_path, server
     floor = json.loads((root / "bench" / "floors" / "fetch.json").read_text())["article_extraction_benchmark"]
     for metric in ("f1", "precision", "recall"):
         assert got[metric] >= floor[metric] - floor["tolerance"], (metric, got)
+
+
+@pytest.mark.slow
+def test_fetch_killed_midway_loses_nothing_and_refetches_nothing(tmp_path, server):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    paths = [f"/p{i}" for i in range(4)]
+    for i, p in enumerate(paths):
+        server.page(p, article_html(f"Story {i}", f"{P1} Number {i}.", P2))
+    server.hang("/stuck", 60)
+    body = _urls(server, *paths, "/stuck")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        sources_toml(server, body, concurrency=1, reuse_within_hours=12, timeout_seconds=30), encoding="utf-8"
+    )
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from tasks.fetch import fetch_sources, load_sources\n"
+        "from tasks.rawstore import RawStore\n"
+        "fetch_sources(load_sources(sys.argv[2]), raw_store=RawStore(sys.argv[3]), known=None, run_id='killed')\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    child = subprocess.Popen([sys.executable, "-c", script, root, str(sources), str(tmp_path / "raw")])
+    try:
+        deadline = time.monotonic() + 60
+        while server.hits("/stuck") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.hits("/stuck") == 1
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    server.page("/stuck", article_html("Unstuck", P2, P1))
+    result = fetch_sources(load_sources(sources), raw_store=RawStore(tmp_path / "raw"), known=None, run_id="next")
+    assert result.documents.height == 5
+    assert result.rejects.height == 0
+    assert [server.hits(p) for p in paths] == [1, 1, 1, 1]  # bytes stored before the kill were reused

@@ -244,3 +244,20 @@ def test_sources_file_is_validated_as_data(tmp_path):
     evil.write_text("sources: !!python/object/apply:os.system ['echo pwned']\n", encoding="utf-8")
     with pytest.raises(Exception, match="could not determine a constructor"):
         load_sources(evil)
+
+
+def test_example_sources_file_parses_and_docs_cover_every_option():
+    from tasks.fetch.sources import DirectorySource, FeedSource, HttpPolicy, RecordFields, SitemapSource, UrlsSource
+
+    root = Path(__file__).resolve().parents[1]
+    example = load_sources(root / "examples" / "sources.example.toml")
+    assert {s.kind for s in example.sources} == {"directory", "urls", "feed", "sitemap"}
+    docs = (root / "docs" / "sources.md").read_text(encoding="utf-8")
+    example_text = (root / "examples" / "sources.example.toml").read_text(encoding="utf-8")
+    for model in (HttpPolicy, DirectorySource, UrlsSource, FeedSource, SitemapSource):
+        for name in model.model_fields:
+            assert f"`{name}`" in docs, f"docs/sources.md does not document {model.__name__}.{name}"
+    for name in HttpPolicy.model_fields:
+        assert f"\n{name} = " in example_text, f"example lacks [http] {name}"
+    for name in RecordFields.model_fields:
+        assert f"`{name}`" in docs

@@ -54,7 +54,7 @@ def _quarantined(output: Path) -> Path:
 
 
 def assert_gate_held(output: Path, current_before: str) -> tuple[Path, dict]:
-    """current unchanged, candidate in quarantine with its result and Data Docs, flow run Failed, report written."""
+    """Current unchanged, candidate in quarantine with its result and Data Docs, flow run Failed, report written."""
     assert (output / "current").resolve().name == current_before
     folder = _quarantined(output)
     result = json.loads((folder / "validation" / "result.json").read_text())
@@ -76,7 +76,7 @@ def test_invalid_currency_fails_the_run_names_the_expectation_and_rows(
     seed_copy: Path, run_flow, monkeypatch: pytest.MonkeyPatch
 ):
     first = run_flow(seed_copy)
-    import tasks.extract as extract
+    from tasks import extract
 
     real = extract.extract_facts
 
@@ -130,7 +130,7 @@ def test_row_drop_is_quarantined_then_published_with_one_command_without_refetch
     output = seed_copy / "output"
     for doc in sorted((seed_copy / "seeds").iterdir())[1:]:
         doc.unlink()
-    with pytest.raises(SnapshotRejectedError, match="articles.\\* expect_table_row_count_to_be_between"):
+    with pytest.raises(SnapshotRejectedError, match=r"articles\.\* expect_table_row_count_to_be_between"):
         run_flow(seed_copy, full_refresh=True)
     folder, _ = assert_gate_held(output, first["run_id"])
     # The sources are gone entirely: publishing must work from the quarantined candidate alone.

@@ -80,6 +80,10 @@ def test_changed_article_replaces_only_its_rows(seed_copy: Path, run_flow):
     assert "a new paragraph was added" in changed["body"][0]
     assert changed["run_id"][0] == result["run_id"]
     assert articles.filter(pl.col("run_id") != result["run_id"]).height == 4
+    # Rows of the unchanged articles are carried forward in every per-article table, not only in articles.
+    for name in ("paragraphs", "translations"):
+        frame = pl.read_parquet(seed_copy / "output" / "current" / name / "*.parquet")
+        assert frame["article_id"].n_unique() == 5, name
 
 
 def test_document_empty_after_cleaning_becomes_a_reject(seed_copy: Path, run_flow):

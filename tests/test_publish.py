@@ -54,6 +54,23 @@ def test_publish_switches_current_and_keeps_the_old_snapshot(tmp_path: Path):
     assert not store.candidate("r2").exists()
 
 
+def _inconsistencies(snap: Path) -> list[str]:
+    """What is wrong with one pinned snapshot: missing tables, parts of another run, counts unlike the manifest."""
+    out = []
+    manifest = json.loads((snap / "manifest.json").read_text())
+    for name in PUBLISHED_TABLES:
+        parts = sorted((snap / name).glob("*.parquet"))
+        if not parts:
+            out.append(f"{snap.name}: {name} missing")
+            continue
+        if {p.stem for p in parts} != {f"part-{manifest['run_id']}"}:
+            out.append(f"{snap.name}: {name} has parts of another run: {parts}")
+        height = pl.read_parquet(parts).height
+        if height != manifest["row_counts"][name]:
+            out.append(f"{snap.name}: {name} has {height} rows, manifest says {manifest['row_counts'][name]}")
+    return out
+
+
 def test_reader_polling_current_never_sees_a_mix_or_a_missing_table(tmp_path: Path):
     store = SnapshotStore(tmp_path)
     runs = [f"r{i:03d}" for i in range(12)]
@@ -68,18 +85,7 @@ def test_reader_polling_current_never_sees_a_mix_or_a_missing_table(tmp_path: Pa
         nonlocal reads
         while not stop.is_set():
             # Pin one snapshot, then read everything from it: the documented way to read several tables.
-            snap = (tmp_path / "current").resolve(strict=True)
-            manifest = json.loads((snap / "manifest.json").read_text())
-            for name in PUBLISHED_TABLES:
-                parts = sorted((snap / name).glob("*.parquet"))
-                if not parts:
-                    problems.append(f"{snap.name}: {name} missing")
-                    continue
-                if {p.stem for p in parts} != {f"part-{manifest['run_id']}"}:
-                    problems.append(f"{snap.name}: {name} has parts of another run: {parts}")
-                height = pl.read_parquet(parts).height
-                if height != manifest["row_counts"][name]:
-                    problems.append(f"{snap.name}: {name} has {height} rows, manifest says {manifest['row_counts'][name]}")
+            problems.extend(_inconsistencies((tmp_path / "current").resolve(strict=True)))
             reads += 1
 
     threads = [threading.Thread(target=reader) for _ in range(2)]

@@ -42,7 +42,7 @@ def _table(snapshot: Path, name: str) -> pl.DataFrame:
     return pl.read_parquet(sorted((snapshot / name).glob("*.parquet"))).sort(list(PUBLISHED_TABLES[name].key))
 
 
-def test_backlog_run_fills_pending_rows_and_changes_nothing_else(seed_copy, run_flow, monkeypatch, capsys):
+def test_backlog_run_fills_pending_rows_and_changes_nothing_else(seed_copy, run_flow, monkeypatch, capsys):  # noqa: PLR0915 - one scenario across four runs
     from flows.cli import main
     from flows.translate import translate_backlog
 
@@ -56,6 +56,10 @@ def test_backlog_run_fills_pending_rows_and_changes_nothing_else(seed_copy, run_
 
     with serve_libretranslate(api_key=KEY) as fake:
         settings = str(_settings(seed_copy, fake.url))
+        # A zero budget sends nothing, so nothing changes and nothing is published.
+        assert main(["translate", "--settings", settings, "--translator", "libretranslate", "--char-budget", "0"]) == 0
+        assert fake.requests == []
+        assert (output / "current").resolve() == before
         # Japanese fails on the server: those rows become failed, the rest of the run goes on.
         fake.fail_when = "光州"
         second = translate_backlog(settings_file=settings, translator="libretranslate")
@@ -123,3 +127,18 @@ def test_backlog_without_a_snapshot_or_with_an_unknown_translator_fails_clearly(
         translate_backlog(output_dir=str(tmp_path / "empty"), translator="placeholder")
     with pytest.raises(Exception, match="unknown translator 'nope'; available: libretranslate, placeholder"):
         translate_backlog(output_dir=str(tmp_path / "empty"), translator="nope")
+
+
+def test_api_key_can_come_from_a_prefect_secret_block():
+    from prefect.blocks.system import Secret
+
+    Secret(value=KEY).save("newsgraph-test-libretranslate-key", overwrite=True)
+    with serve_libretranslate(api_key=KEY) as fake:
+        from tasks.translate import get_translator
+
+        translator = get_translator(
+            "libretranslate", {"url": fake.url, "api_key_secret": "newsgraph-test-libretranslate-key"}
+        )
+        assert translator.translate(["광주"], source="ko", target="en") == ["\u27e6ko>en 광주\u27e7"]
+    assert fake.requests[0]["api_key"] == KEY
+    assert KEY not in repr(translator)

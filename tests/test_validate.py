@@ -17,9 +17,12 @@ from tasks.validate.checks import widget_pattern, with_checks
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BODY_EN = (
     "Gwangju signed an MOU with Naver on March 3, 2025.\n\n"
-    "The city will invest 5 billion won in an AI data center, Mayor Kang Gi-jung said: \"AI is our future.\"\n\n"
+    'The city will invest 5 billion won in an AI data center, Mayor Kang Gi-jung said: "AI is our future."\n\n'
 ) + "The project covers 30,000 m2 of land near the station and creates 120 jobs for graduates. " * 3
-BODY_KO = "광주시는 네이버와 인공지능 협약을 맺었다. 시는 50억원을 투자한다.\n\n" + "인공지능 데이터센터 사업은 2025년에 시작된다. " * 8
+BODY_KO = (
+    "광주시는 네이버와 인공지능 협약을 맺었다. 시는 50억원을 투자한다.\n\n"
+    + "인공지능 데이터센터 사업은 2025년에 시작된다. " * 8
+)
 
 
 def _span(body: str, surface: str) -> tuple[int, int]:
@@ -51,7 +54,6 @@ def valid_tables() -> dict[str, pl.DataFrame]:
     )
     s_gj, e_gj = _span(BODY_EN, "Gwangju")
     s_nv, e_nv = _span(BODY_EN, "Naver")
-    s_kang, e_kang = _span(BODY_EN, "Kang Gi-jung")
     s_q, e_q = _span(BODY_EN, "AI is our future.")
     s_m, e_m = _span(BODY_EN, "5 billion won")
     s_mk, e_mk = _span(BODY_KO, "50억원")
@@ -71,54 +73,156 @@ def valid_tables() -> dict[str, pl.DataFrame]:
         ),
         "translations": pl.DataFrame(
             [
-                {"article_id": "a_en", "source_language": "en", "target_language": "en", "engine": "placeholder",
-                 "status": "source_is_target", "title_en": "t", "body_en": BODY_EN, "translated_at": ts},
-                {"article_id": "a_ko", "source_language": "ko", "target_language": "en", "engine": "placeholder",
-                 "status": "pending", "translated_at": ts},
+                {
+                    "article_id": "a_en",
+                    "source_language": "en",
+                    "target_language": "en",
+                    "engine": "placeholder",
+                    "status": "source_is_target",
+                    "title_en": "t",
+                    "body_en": BODY_EN,
+                    "translated_at": ts,
+                },
+                {
+                    "article_id": "a_ko",
+                    "source_language": "ko",
+                    "target_language": "en",
+                    "engine": "placeholder",
+                    "status": "pending",
+                    "translated_at": ts,
+                },
             ]
         ),
         "entities": pl.DataFrame(
             [
-                {"entity_id": "loc:gwangju", "type": "LOC", "canonical_name": "Gwangju", "aliases": ["광주"],
-                 "origin": "registry"},
-                {"entity_id": "org:naver", "type": "ORG", "canonical_name": "Naver", "aliases": ["네이버"],
-                 "origin": "registry"},
-                {"entity_id": "per:kang", "type": "PERSON", "canonical_name": "Kang Gi-jung", "aliases": [],
-                 "origin": "discovered"},
+                {
+                    "entity_id": "loc:gwangju",
+                    "type": "LOC",
+                    "canonical_name": "Gwangju",
+                    "aliases": ["광주"],
+                    "origin": "registry",
+                },
+                {
+                    "entity_id": "org:naver",
+                    "type": "ORG",
+                    "canonical_name": "Naver",
+                    "aliases": ["네이버"],
+                    "origin": "registry",
+                },
+                {
+                    "entity_id": "per:kang",
+                    "type": "PERSON",
+                    "canonical_name": "Kang Gi-jung",
+                    "aliases": [],
+                    "origin": "discovered",
+                },
             ]
         ),
         "mentions": pl.DataFrame(
             [
-                {"mention_id": f"a_en:{s_gj}:{e_gj}:LOC", "article_id": "a_en", "entity_id": "loc:gwangju",
-                 "type": "LOC", "surface": "Gwangju", "start": s_gj, "end": e_gj, "method": "registry"},
-                {"mention_id": f"a_en:{s_nv}:{e_nv}:ORG", "article_id": "a_en", "entity_id": None, "type": "ORG",
-                 "surface": "Naver", "start": s_nv, "end": e_nv, "method": "pattern"},
+                {
+                    "mention_id": f"a_en:{s_gj}:{e_gj}:LOC",
+                    "article_id": "a_en",
+                    "entity_id": "loc:gwangju",
+                    "type": "LOC",
+                    "surface": "Gwangju",
+                    "start": s_gj,
+                    "end": e_gj,
+                    "method": "registry",
+                },
+                {
+                    "mention_id": f"a_en:{s_nv}:{e_nv}:ORG",
+                    "article_id": "a_en",
+                    "entity_id": None,
+                    "type": "ORG",
+                    "surface": "Naver",
+                    "start": s_nv,
+                    "end": e_nv,
+                    "method": "pattern",
+                },
             ]
         ),
         "figures": pl.DataFrame(
             [
-                {"figure_id": f"a_en:{s_m}:{e_m}", "article_id": "a_en", "kind": "money", "value": 5e9, "unit": "KRW",
-                 "approximate": False, "surface": "5 billion won", "start": s_m, "end": e_m},
-                {"figure_id": f"a_ko:{s_mk}:{e_mk}", "article_id": "a_ko", "kind": "money", "value": 5e9,
-                 "unit": "KRW", "approximate": False, "surface": "50억원", "start": s_mk, "end": e_mk},
+                {
+                    "figure_id": f"a_en:{s_m}:{e_m}",
+                    "article_id": "a_en",
+                    "kind": "money",
+                    "value": 5e9,
+                    "unit": "KRW",
+                    "approximate": False,
+                    "surface": "5 billion won",
+                    "start": s_m,
+                    "end": e_m,
+                },
+                {
+                    "figure_id": f"a_ko:{s_mk}:{e_mk}",
+                    "article_id": "a_ko",
+                    "kind": "money",
+                    "value": 5e9,
+                    "unit": "KRW",
+                    "approximate": False,
+                    "surface": "50억원",
+                    "start": s_mk,
+                    "end": e_mk,
+                },
             ]
         ),
         "dates": pl.DataFrame(
-            [{"date_id": f"a_en:{s_d}:{e_d}", "article_id": "a_en", "surface": "March 3, 2025", "start": s_d,
-              "end": e_d, "year": 2025, "month": 3, "day": 3}]
+            [
+                {
+                    "date_id": f"a_en:{s_d}:{e_d}",
+                    "article_id": "a_en",
+                    "surface": "March 3, 2025",
+                    "start": s_d,
+                    "end": e_d,
+                    "year": 2025,
+                    "month": 3,
+                    "day": 3,
+                }
+            ]
         ),
         "agreements": pl.DataFrame(
-            [{"agreement_id": f"a_en:{s_a}:{e_a}", "article_id": "a_en", "kind": "mou",
-              "party_entity_ids": ["loc:gwangju", None], "party_names": ["Gwangju", "Naver"], "year": 2025,
-              "month": 3, "day": 3, "surface": BODY_EN[s_a:e_a], "start": s_a, "end": e_a}]
+            [
+                {
+                    "agreement_id": f"a_en:{s_a}:{e_a}",
+                    "article_id": "a_en",
+                    "kind": "mou",
+                    "party_entity_ids": ["loc:gwangju", None],
+                    "party_names": ["Gwangju", "Naver"],
+                    "year": 2025,
+                    "month": 3,
+                    "day": 3,
+                    "surface": BODY_EN[s_a:e_a],
+                    "start": s_a,
+                    "end": e_a,
+                }
+            ]
         ),
         "quotes": pl.DataFrame(
-            [{"quote_id": f"a_en:{s_q}:{e_q}", "article_id": "a_en", "speaker_entity_id": "per:kang",
-              "speaker_name": "Kang Gi-jung", "text": "AI is our future.", "start": s_q, "end": e_q}]
+            [
+                {
+                    "quote_id": f"a_en:{s_q}:{e_q}",
+                    "article_id": "a_en",
+                    "speaker_entity_id": "per:kang",
+                    "speaker_name": "Kang Gi-jung",
+                    "text": "AI is our future.",
+                    "start": s_q,
+                    "end": e_q,
+                }
+            ]
         ),
         "rejects": pl.DataFrame(
-            [{"reject_id": "x1", "source_uri": "docs/empty.txt", "stage": "clean", "reason": "empty_body",
-              "run_id": "r1", "rejected_at": ts}]
+            [
+                {
+                    "reject_id": "x1",
+                    "source_uri": "docs/empty.txt",
+                    "stage": "clean",
+                    "reason": "empty_body",
+                    "run_id": "r1",
+                    "rejected_at": ts,
+                }
+            ]
         ),
     }
     return {name: PUBLISHED_TABLES[name].conform(frame) for name, frame in tables.items()}
@@ -151,7 +255,10 @@ def _set(table: str, column: str, value: Any, row: int = 0) -> Mutation:
         frame = t[table]
         dtype = frame.schema[column]
         t[table] = frame.with_columns(
-            pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, dtype=dtype)).otherwise(pl.col(column)).alias(column)
+            pl.when(pl.int_range(pl.len()) == row)
+            .then(pl.lit(value, dtype=dtype))
+            .otherwise(pl.col(column))
+            .alias(column)
         )
 
     return apply
@@ -210,12 +317,10 @@ def _mutations() -> dict[str, Mutation]:
         f"paragraphs.language {lang}": _set("paragraphs", "language", "ko-KR"),
         f"translations.source_language {lang}": _set("translations", "source_language", "Korean"),
         f"translations.target_language {lang}": _set("translations", "target_language", "und"),
-        "articles.published_at column_values_to_be_between": _set(
-            "articles", "published_at", NOW + timedelta(days=30)
-        ),
+        "articles.published_at column_values_to_be_between": _set("articles", "published_at", NOW + timedelta(days=30)),
         "articles.content_sha256 column_values_to_match_regex": _set("articles", "content_sha256", "xyz"),
         "articles.raw_sha256 column_values_to_match_regex": _set("articles", "raw_sha256", "ABC"),
-        "articles.* table_row_count_to_be_between": lambda t: None,  # see the previous_counts in the test
+        "articles.* table_row_count_to_be_between": lambda _: None,  # see the previous_counts in the test
         "captions.ordinal column_values_to_be_between": _set("captions", "ordinal", -1),
         "translations.status column_values_to_be_in_set": _set("translations", "status", "done"),
         "translations.body_en column_values_to_not_be_null if status==translated": _compose(
@@ -313,9 +418,13 @@ def test_warnings_are_reported_but_do_not_block():
     tables = valid_tables()
     _set("articles", "language", "fr")(tables)
     body = "Share this article\n\n" + BODY_EN
-    tables["articles"] = tables["articles"].with_columns(
-        pl.when(pl.col("article_id") == "a_en").then(pl.lit(body)).otherwise(pl.col("body")).alias("body")
-    ).with_columns(pl.col("body").str.len_chars().cast(pl.Int64).alias("body_chars"))
+    tables["articles"] = (
+        tables["articles"]
+        .with_columns(
+            pl.when(pl.col("article_id") == "a_en").then(pl.lit(body)).otherwise(pl.col("body")).alias("body")
+        )
+        .with_columns(pl.col("body").str.len_chars().cast(pl.Int64).alias("body_chars"))
+    )
     # The English article's offsets moved with the body; keep the facts out of this test.
     report = run(tables, only={"articles"})
     assert report.success, report.summary()
@@ -433,7 +542,9 @@ def test_the_clean_steps_phrase_file_loads():
 def test_party_and_speaker_checks_tolerate_unlinked_entities():
     tables = valid_tables()
     agreements = with_checks("agreements", tables["agreements"], tables)
-    quotes = with_checks("quotes", tables["quotes"].with_columns(pl.lit(None, pl.String).alias("speaker_entity_id")), tables)
+    quotes = with_checks(
+        "quotes", tables["quotes"].with_columns(pl.lit(None, pl.String).alias("speaker_entity_id")), tables
+    )
     assert agreements["_check_parties_exist"].to_list() == [True]
     assert quotes["_check_speaker_exists"].to_list() == [True]
 

@@ -119,7 +119,10 @@ def near_duplicate_pairs(sigs: npt.NDArray[np.uint32], rows: npt.NDArray[np.int6
     pairs = _group_pairs(keys.ravel(), np.repeat(np.arange(len(rows)), BANDS))
     if pairs.size == 0:
         return pairs
-    pairs = np.unique(pairs, axis=0)
+    # One pair per article pair (they meet in several bands): unique on a 1-D key is far faster than on rows.
+    n = np.int64(len(rows))
+    joined = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    pairs = np.stack([joined // n, joined % n], axis=1)
     similar = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1) >= NEAR_DUPLICATE
     found: npt.NDArray[np.int64] = rows[pairs[similar]]
     return found

@@ -31,11 +31,14 @@ LABEL_UNITS = 6  # a line this short without punctuation is a label ('ニュー�
 TITLE_MAX_UNITS = 100
 TITLE_SEARCH_LINES = 8  # the heading is among the first few lines
 META_RESIDUE_CHARS = 12  # a date line may carry this much besides dates, labels and names
-MAX_DATELINE_CHARS = 160
+MAX_SHORT_CHARS = 100  # links, trails, bylines and date lines are no longer than this
+UNLABELLED_RESIDUE_CHARS = 2
 CONTEXT_SAMPLE_CHARS = 1500
 BYLINE_PARAGRAPHS = 3  # an agency byline opens one of the first paragraphs
 MAX_SHARED = 0.5  # above this share of repeated text a document is a copy, and its repeated lines are its text
 WRAP_MIN_CHARS = 40  # a hard-wrapped line is at least this long
+SHORT_BODY_LETTERS = 100  # a body with fewer letters is identified together with its title
+SITE_NAME_CHARS = 30  # a short last part after ' | ' or ' - ' is the site's name
 
 
 @dataclass(slots=True)
@@ -112,11 +115,17 @@ def _line(index: int, text: str, repeated: frozenset[str]) -> Line:
         line.reason, line.owner = "copyright", md.copyright_owner(text)
     elif is_widget(text):
         line.reason = "widget"
-    elif len(text) > MAX_DATELINE_CHARS:
+    elif len(text) <= MAX_SHORT_CHARS:
+        _mark_short(line, repeated)
+    elif (caption := parse_caption(bare)) is not None:
         # Long lines are text, a caption at most: links, trails, bylines and date lines are all short.
-        if (caption := parse_caption(bare)) is not None:
-            line.reason, line.caption = "caption", caption
-    elif is_link_only(bare):
+        line.reason, line.caption = "caption", caption
+    return line
+
+
+def _mark_short(line: Line, repeated: frozenset[str]) -> None:
+    text, bare = line.text, line.bare
+    if is_link_only(bare):
         line.reason = "link"
     elif is_breadcrumb(text):
         line.reason = "breadcrumb"
@@ -128,15 +137,18 @@ def _line(index: int, text: str, repeated: frozenset[str]) -> Line:
         line.reason, line.caption = "caption", caption
     elif repeated and norm_key(text) in repeated:
         line.reason = "repeated"
-    return line
 
 
 def _dateline(text: str) -> list[md.StatedTime] | None:
     """The dates of a line that holds little else (dates, labels, author statements)."""
-    if len(text) > MAX_DATELINE_CHARS:
-        return None
     times = md.find_times(text)
-    return times if times and _meta_residue(text, times) <= META_RESIDUE_CHARS else None
+    if not times:
+        return None
+    labelled = md.has_inline_author_label(text) or any(md.label_before(text, t.start) for t in times)
+    # A labelled line may carry a little more ('• 입력 2020-02-04 18:49 | 수정 ...'); an unlabelled one is only a
+    # date, or it is a headline or sentence that mentions one ('2014년 8월 18일 뉴스브리핑').
+    allowed = META_RESIDUE_CHARS if labelled else UNLABELLED_RESIDUE_CHARS
+    return times if _meta_residue(text, times) <= allowed else None
 
 
 def _meta_residue(text: str, times: list[md.StatedTime]) -> int:
@@ -163,27 +175,44 @@ def _context_language(lines: list[Line]) -> str:
     return detect_language("\n".join(sample)) if sample else "und"
 
 
-def _clean_title(title: str) -> str | None:
+_TITLE_SEPARATOR = re.compile(r"\s+[|｜–—-]\s+|\s+::\s+")
+
+
+def _clean_title(title: str, publisher: str | None) -> str | None:
+    """A stated title without the site name pages append ('Headline | Site', 'Headline - Site')."""
     title = fold_spaces(title)
-    # 'Headline | Site' / 'Headline - Site': drop a short site name after the last separator.
-    parts = re.split(r"\s+[|｜–—-]\s+|\s+::\s+", title)
-    if len(parts) > 1 and len(parts[-1]) <= 30 and len(" ".join(parts[:-1])) > len(parts[-1]):  # noqa: PLR2004
-        title = title[: title.rfind(parts[-1])].rstrip(" |｜–—-:")
-    return title or None
+    site = norm_key(publisher or "")
+    while True:
+        parts = _TITLE_SEPARATOR.split(title)
+        last, head = parts[-1], title[: title.rfind(parts[-1])].rstrip(" |｜–—-:")
+        if len(parts) < 2 or not head:  # noqa: PLR2004 - a separator needs two sides
+            return title or None
+        named = bool(site) and (norm_key(last) in site or site in norm_key(last))
+        if not (named or (len(last) <= SITE_NAME_CHARS and len(head) > len(last))):
+            return title or None
+        title = head
 
 
-def _find_title(lines: list[Line], first_content: int | None) -> Line | None:
+def _site_name_only(title: str, publisher: str | None) -> bool:
+    """Whether a stated title is just the site's name (pages without their own title metadata)."""
+    site, key = norm_key(publisher or ""), norm_key(title)
+    return bool(site) and bool(key) and key in site
+
+
+def _find_title(lines: list[Line], content: list[int]) -> Line | None:
     """The heading: an early line that reads like a headline, before (or as) the first article line."""
-    seen = 0
-    for ln in lines:
+    first_content = content[0] if content else None
+    candidates = [ln for ln in lines if ln.reason in {None, "repeated"}][:TITLE_SEARCH_LINES]
+    for position, ln in enumerate(candidates):
         if first_content is not None and ln.index > first_content:
             break
-        if ln.reason not in {None, "repeated"}:
+        if ln.bullet:
             continue
-        seen += 1
-        if seen > TITLE_SEARCH_LINES:
-            break
-        if ln.bullet or ln.label_like:
+        if ln.label_like:
+            # A short heading ('천안함 침몰') is told from a section label by the article text right below it.
+            below = candidates[position + 1] if position + 1 < len(candidates) else None
+            if position == 0 and below is not None and below.index == first_content:
+                return ln
             continue
         if re.search(r"[.。]\s*$", ln.bare) or ln.units > TITLE_MAX_UNITS:
             # A sentence or a long line first: the document opens with its text and states no heading.
@@ -245,19 +274,19 @@ def _stated_in_text(lines: list[Line], start: int) -> tuple[md.StatedTime | None
     return unlabelled
 
 
-def _published(
-    lines: list[Line], meta: Meta, article_language: str, start: int
-) -> tuple[datetime | None, str | None]:
+def _published(lines: list[Line], meta: Meta, article_language: str, start: int) -> tuple[datetime | None, str | None]:
     """Publication instant (UTC) and local ISO string; a revision time alone is not a publication time."""
-    stated, source_line = md.parse_stated(meta.published_at), meta.published_at or ""
+    stated, source_line, label = md.parse_stated(meta.published_at), meta.published_at or "", ""
     in_text, line = _stated_in_text(lines, start)
     if in_text is not None and (stated is None or (in_text.has_time and not stated.has_time)):
-        stated, source_line = in_text, line
+        stated, source_line, label = in_text, line, md.label_before(line, in_text.start) or ""
     if stated is None:
         return None, None
     offset = (
         md.normalise_offset(meta.utc_offset)
         or md.locale_offset(source_line)
+        # Every non-ASCII date label we know (입력, 公開日 ...) is Korean or Japanese.
+        or (md.EAST_ASIA_OFFSET if not label.isascii() else None)
         or (md.EAST_ASIA_OFFSET if article_language in {"ko", "ja"} else None)
     )
     return stated.resolve(offset)
@@ -274,8 +303,13 @@ def _publisher(lines: list[Line], outlets: list[str], meta: Meta) -> str | None:
 
 def _mark_title(lines: list[Line], meta: Meta, content: list[int]) -> tuple[str | None, list[int]]:
     """The title, with every line repeating it marked; and the article lines that remain."""
-    title_line = None if meta.title else _find_title(lines, content[0] if content else None)
-    title = _clean_title(meta.title) if meta.title else (title_line.bare if title_line else None)
+    stated = _clean_title(meta.title, meta.publisher) if meta.title else None
+    if stated and not _site_name_only(stated, meta.publisher):
+        title: str | None = stated
+    else:
+        # No stated title, or the page states only its site name ('엔터 미디어'): the heading in the text.
+        title_line = _find_title(lines, content)
+        title = title_line.bare if title_line else stated
     if title:
         key = norm_key(title)
         for ln in lines:
@@ -348,6 +382,12 @@ def clean_document(text: str, meta: Meta, repeated: frozenset[str] = frozenset()
         return Rejected("empty_body", "no text left after removing page furniture")
 
     language = _context_language([_plain_line(p) for p in body.paragraphs])
+    if title and sum(scripts(p).letters for p in body.paragraphs) < SHORT_BODY_LETTERS:
+        # A body of a few words says little about its language; the headline above it says more.
+        language = detect_language(f"{title}\n{body_text(body.paragraphs)}")
+    if language == "und" and meta.language:
+        # No letters to go by (a table of figures): the language the source declares is all there is.
+        language = meta.language.split("-")[0].lower()
     captions = collapse([ln.caption for ln in lines if ln.caption is not None])
     authors = md.real_names([*(md.real_names([meta.author]) if meta.author else ()), *body.names])
     published_at, published_local = _published(lines, meta, language, content[0])
@@ -363,6 +403,11 @@ def clean_document(text: str, meta: Meta, repeated: frozenset[str] = frozenset()
         authors=authors,
         publisher=_publisher(lines, body.outlets, meta),
     )
+
+
+def body_text(paragraphs: list[str]) -> str:
+    """The body: paragraphs separated by a blank line."""
+    return "\n\n".join(paragraphs)
 
 
 def _plain_line(text: str) -> Line:

@@ -16,7 +16,7 @@ from tasks.clean.text import norm_key
 
 WIDGET_PHRASES_FILE = Path(__file__).parent / "data" / "widget_phrases.yaml"
 # Decoration a widget line may start with before its phrase: bullets, brackets, arrows.
-_LEAD = re.compile(r"^[\s•·∙●○◦◆◇■□▪▫▶▷►▸▲△▼▽‣⁃※☞✓✔➤→\-–—*+\[\]【】〔〕<>《》「」『』|/]+")
+_LEAD = re.compile(r"^[\s•·∙●○◦◆◇■□▪▫▶▷►▸▲△▼▽‣⁃※☞✓✔➤→・･\-–—*+\[\]【】〔〕<>《》「」『』()（）|/]+")
 # Counters and their labels: '댓글 0', '조회수 1,234', 'Comments (3)', 'コメント 0'.
 _COUNTER = re.compile(
     r"^(?:댓글|조회수|조회|추천|공감|좋아요|스크랩|comments?|views?|likes?|shares?|reads?|コメント|いいね|閲覧数?|"

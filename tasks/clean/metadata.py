@@ -236,9 +236,18 @@ _BYLINE_LINES = (
         re.IGNORECASE,
     ),
     re.compile(rf"^(?:/\s*)?{_KO_NAMES}\s*{_KO_TITLES}$"),
-    re.compile(r"^(?:글|글·사진|사진·글|취재|작성자|글쓴이|기자명|기자)\s*[:：=]\s*(?P<names>[^\s:：=]{1,20}(?:\s[가-힣]{2,4})?)$"),
-    re.compile(rf"^(?:文|文・写真|写真・文|取材・文|執筆者|執筆|著者|記者|投稿者|作成者)\s*[:：=／/]\s*(?P<names>{_JA_NAME}(?:\s{_JA_NAME})?)$"),
+    re.compile(
+        r"^(?:글|글·사진|사진·글|취재|작성자|글쓴이|기자명|기자)\s*[:：=]\s*(?P<names>[^\s:：=]{1,20}(?:\s[가-힣]{2,4})?)$"
+    ),
+    re.compile(
+        rf"^(?:文|文・写真|写真・文|取材・文|記事執筆|執筆者|執筆|著者|記者|投稿者|作成者)\s*[:：=／/]\s*(?P<names>[^\s:：=／/]{{2,20}}(?:\s{_JA_NAME})?)$"
+    ),
     re.compile(rf"^(?P<names>{_JA_NAME})\s*記者$"),
+)
+# Every byline form above contains one of these words: a cheap test before the full patterns.
+_BYLINE_HINT = re.compile(
+    rf"{_KO_TITLES}|\bby\b|reporter|author|writer|글|취재|작성자|글쓴이|기자명|文|執筆|著者|記者|投稿者|作成者",
+    re.IGNORECASE,
 )
 # "작성자 : admin" inside a header line that also holds a date.
 _INLINE_AUTHOR = re.compile(
@@ -303,7 +312,7 @@ def byline_prefix(line: str) -> Byline | None:
 
 def byline_line(line: str) -> Byline | None:
     """The names when the whole line is a byline ('/written by Hyesub Park', '박혜섭 기자', '文：山田太郎')."""
-    if len(line) > MAX_BYLINE_LINE:
+    if len(line) > MAX_BYLINE_LINE or not _BYLINE_HINT.search(line):
         return None
     bare = (_EMAIL.sub("", line) if "@" in line else line).strip(" •·-–—|/()[]")
     bare = re.sub(r"\s+", " ", bare)
@@ -349,6 +358,10 @@ _COPYRIGHT_OWNER = re.compile(
 )
 
 
+# '엔터미디어(www.entermedia.co.kr)': the site's address beside its name is not part of the name.
+_DOMAIN_IN_BRACKETS = re.compile(r"\s*[(\[（]\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\s*[)\]）]")
+
+
 def is_copyright_line(line: str) -> bool:
     """Whether the line is a copyright or reproduction notice (short, and naming rights or starting with ©)."""
     if len(line) > MAX_NOTICE_CHARS:
@@ -363,7 +376,7 @@ def copyright_owner(line: str) -> str | None:
     m = _COPYRIGHT_OWNER.search(line)
     if not m:
         return None
-    owner = m["owner"].strip(" .,:;-–|")
+    owner = _DOMAIN_IN_BRACKETS.sub("", m["owner"]).strip(" .,:;-–|([（")
     if not owner or len(owner) > 60 or _RIGHTS.search(owner) or not re.search(r"[^\W\d_]", owner):  # noqa: PLR2004
         return None
     return owner

@@ -34,8 +34,11 @@ LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 # Sentence-final punctuation, optionally followed by closing quotes or brackets.
-_SENTENCE_END = re.compile(r"[.!?。！？…‥][\"'”’」』)）\]】〕》〉]*\s*$|다\s*$")
-_BULLET = re.compile(r"^\s*(?:[•·∙●○◦◆◇■□▪▫▶▷►▸▲△▼▽‣⁃※☞✓✔➤→\-–—*+]|\d{1,2}[.)]\s)\s*")
+_SENTENCE_END = re.compile(
+    # A short bracketed credit may follow the last sentence: '... かもしれない。 (オフィスエムツー／佐枝せつこ)'.
+    r"(?:[.!?。！？…‥][\"'”’」』)）\]】〕》〉]*|다)\s*(?:[(（][^()（）]{1,30}[)）]\s*)?$"
+)
+_BULLET = re.compile(r"^\s*(?:[•·∙●○◦◆◇■□▪▫▶▷►▸▲△▼▽‣⁃※☞✓✔➤→・･\-–—*+]|\d{1,2}[.)]\s)\s*")
 # One CJK character carries about as much text as two or three Latin letters; weight them when comparing scripts.
 CJK_WEIGHT = 2.5
 

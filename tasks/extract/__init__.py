@@ -12,20 +12,23 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from tasks.schemas import AGREEMENTS, DATES, ENTITIES, FIGURES, MENTIONS, QUOTES
 
-__all__ = ["KO_BACKENDS", "JA_BACKENDS", "Facts", "entity_table", "extract_facts", "extract_mentions"]
+if TYPE_CHECKING:
+    from tasks.extract.registry import Registry
+
+__all__ = ["JA_BACKENDS", "KO_BACKENDS", "Facts", "entity_table", "extract_facts", "extract_mentions"]
 
 KO_BACKENDS = ("rules", "kiwi")
-JA_BACKENDS = ("sudachi", "rules")
+JA_BACKENDS = ("rules", "sudachi")
 # Lines that are page furniture (copyright notices, share buttons): nothing in them becomes a fact.
 _FURNITURE = re.compile(
-    r"©|[Cc]opyright|COPYRIGHT|[Aa]ll [Rr]ights [Rr]eserved|Unauthori[sz]ed reproduction|무단\s?전재|재배포\s?금지|無断転載"
-    r"|[Pp]age (?:print|download)"
+    r"©|[Cc]opyright|COPYRIGHT|[Aa]ll [Rr]ights [Rr]eserved|Unauthori[sz]ed reproduction"
+    r"|무단\s?전재|재배포\s?금지|無断転載|[Pp]age (?:print|download)"
 )
 
 
@@ -65,7 +68,12 @@ def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def extract_mentions(
-    body: str, language: str, *, published: date | None = None, ko_backend: str = "rules", ja_backend: str = "sudachi",
+    body: str,
+    language: str,
+    *,
+    published: date | None = None,
+    ko_backend: str = "rules",
+    ja_backend: str = "rules",
     kiwi_found: Iterable[Any] = (),
 ) -> list[Any]:
     """Linked PERSON/ORG/LOC mentions of one body (tasks.extract.linking.Linked, sorted by offset)."""
@@ -100,12 +108,103 @@ def _prelinked(c: Any, surface: str, registry: Any) -> Any:  # noqa: ANN401 - Ca
     return replace(c, entity_id=hit.entity_id, type=hit.type) if hit is not None else c
 
 
-def extract_facts(articles: pl.DataFrame, *, ko_backend: str = "rules", ja_backend: str = "sudachi") -> Facts:
-    """Facts found in the bodies of ARTICLES rows (mentions linked to entities, figures, dates, events)."""
+def _article_facts(
+    row: dict[str, Any], kiwi: list[Any], registry: Registry, *, ko_backend: str, ja_backend: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every fact table for one article."""
     from tasks.extract.agreements import find_agreements
     from tasks.extract.dates import find_dates
     from tasks.extract.figures import find_figures
     from tasks.extract.quotes import find_quotes
+
+    aid, body = row["article_id"], row["body"] or ""
+    published = _published(row)
+    furniture = _furniture_spans(body)
+    linked = extract_mentions(
+        body,
+        row.get("language") or "und",
+        published=published,
+        ko_backend=ko_backend,
+        ja_backend=ja_backend,
+        kiwi_found=kiwi,
+    )
+    dates = [d for d in find_dates(body, published) if _outside(furniture, d.start, d.end)]
+    return {
+        "mentions": [
+            {
+                "mention_id": f"{aid}:{m.candidate.start}:{m.candidate.end}:{m.type}",
+                "article_id": aid,
+                "entity_id": m.entity_id,
+                "type": m.type,
+                "surface": body[m.candidate.start : m.candidate.end],
+                "start": m.candidate.start,
+                "end": m.candidate.end,
+                "method": m.candidate.method,
+            }
+            for m in linked
+        ],
+        "figures": [
+            {
+                "figure_id": f"{aid}:{f.start}:{f.end}",
+                "article_id": aid,
+                "kind": f.kind,
+                "value": f.value,
+                "unit": f.unit,
+                "counted": f.counted,
+                "approximate": f.approximate,
+                "surface": body[f.start : f.end],
+                "start": f.start,
+                "end": f.end,
+            }
+            for f in find_figures(body)
+            if _outside(furniture, f.start, f.end)
+        ],
+        "dates": [
+            {
+                "date_id": f"{aid}:{d.start}:{d.end}",
+                "article_id": aid,
+                "surface": body[d.start : d.end],
+                "start": d.start,
+                "end": d.end,
+                "year": d.year,
+                "month": d.month,
+                "day": d.day,
+            }
+            for d in dates
+        ],
+        "agreements": [
+            {
+                "agreement_id": f"{aid}:{a.start}:{a.end}",
+                "article_id": aid,
+                "kind": a.kind,
+                "party_entity_ids": a.party_entity_ids,
+                "party_names": a.party_names,
+                "year": a.year,
+                "month": a.month,
+                "day": a.day,
+                "surface": body[a.start : a.end],
+                "start": a.start,
+                "end": a.end,
+            }
+            for a in find_agreements(body, linked, dates, registry)
+        ],
+        "quotes": [
+            {
+                "quote_id": f"{aid}:{q.start}:{q.end}",
+                "article_id": aid,
+                "speaker_entity_id": q.speaker_entity_id,
+                "speaker_name": q.speaker_name,
+                "text": body[q.start : q.end],
+                "start": q.start,
+                "end": q.end,
+            }
+            for q in find_quotes(body, linked)
+        ],
+    }
+
+
+def extract_facts(articles: pl.DataFrame, *, ko_backend: str = "rules", ja_backend: str = "rules") -> Facts:
+    """Facts found in the bodies of ARTICLES rows (mentions linked to entities, figures, dates, events)."""
     from tasks.extract.registry import load_registry
 
     if ko_backend not in KO_BACKENDS or ja_backend not in JA_BACKENDS:
@@ -123,85 +222,9 @@ def extract_facts(articles: pl.DataFrame, *, ko_backend: str = "rules", ja_backe
             kiwi_found[i] = found
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in ("mentions", "figures", "dates", "agreements", "quotes")}
     for row, kiwi in zip(rows, kiwi_found, strict=True):
-        aid, body = row["article_id"], row["body"] or ""
-        published = _published(row)
-        furniture = _furniture_spans(body)
-        linked = extract_mentions(
-            body, row.get("language") or "und", published=published, ko_backend=ko_backend, ja_backend=ja_backend,
-            kiwi_found=kiwi,
-        )
-        for m in linked:
-            c = m.candidate
-            out["mentions"].append(
-                {
-                    "mention_id": f"{aid}:{c.start}:{c.end}:{m.type}",
-                    "article_id": aid,
-                    "entity_id": m.entity_id,
-                    "type": m.type,
-                    "surface": body[c.start : c.end],
-                    "start": c.start,
-                    "end": c.end,
-                    "method": c.method,
-                }
-            )
-        for f in find_figures(body):
-            if _outside(furniture, f.start, f.end):
-                out["figures"].append(
-                    {
-                        "figure_id": f"{aid}:{f.start}:{f.end}",
-                        "article_id": aid,
-                        "kind": f.kind,
-                        "value": f.value,
-                        "unit": f.unit,
-                        "counted": f.counted,
-                        "approximate": f.approximate,
-                        "surface": body[f.start : f.end],
-                        "start": f.start,
-                        "end": f.end,
-                    }
-                )
-        dates = [d for d in find_dates(body, published) if _outside(furniture, d.start, d.end)]
-        for d in dates:
-            out["dates"].append(
-                {
-                    "date_id": f"{aid}:{d.start}:{d.end}",
-                    "article_id": aid,
-                    "surface": body[d.start : d.end],
-                    "start": d.start,
-                    "end": d.end,
-                    "year": d.year,
-                    "month": d.month,
-                    "day": d.day,
-                }
-            )
-        for a in find_agreements(body, linked, dates, registry):
-            out["agreements"].append(
-                {
-                    "agreement_id": f"{aid}:{a.start}:{a.end}",
-                    "article_id": aid,
-                    "kind": a.kind,
-                    "party_entity_ids": a.party_entity_ids,
-                    "party_names": a.party_names,
-                    "year": a.year,
-                    "month": a.month,
-                    "day": a.day,
-                    "surface": body[a.start : a.end],
-                    "start": a.start,
-                    "end": a.end,
-                }
-            )
-        for q in find_quotes(body, linked):
-            out["quotes"].append(
-                {
-                    "quote_id": f"{aid}:{q.start}:{q.end}",
-                    "article_id": aid,
-                    "speaker_entity_id": q.speaker_entity_id,
-                    "speaker_name": q.speaker_name,
-                    "text": body[q.start : q.end],
-                    "start": q.start,
-                    "end": q.end,
-                }
-            )
+        facts = _article_facts(row, kiwi, registry, ko_backend=ko_backend, ja_backend=ja_backend)
+        for name, table_rows in facts.items():
+            out[name].extend(table_rows)
     tables = {"mentions": MENTIONS, "figures": FIGURES, "dates": DATES, "agreements": AGREEMENTS, "quotes": QUOTES}
     frames = {
         name: table.conform(pl.DataFrame(out[name], schema=table.schema)) if out[name] else table.empty()
@@ -211,8 +234,11 @@ def extract_facts(articles: pl.DataFrame, *, ko_backend: str = "rules", ja_backe
 
 
 def entity_table(mentions: pl.LazyFrame) -> pl.DataFrame:
-    """ENTITIES rows for every entity the mentions link to: registry entries as curated, discovered ones named by
-    their most frequent surface form (ties: the longest), with the other surfaces as aliases."""
+    """ENTITIES rows for every entity the mentions link to.
+
+    Registry entries come as curated; a discovered entity is named by its most frequent surface form (ties: the
+    longest), with its other surface forms as aliases.
+    """
     from tasks.extract.linking import NEW_PREFIX
     from tasks.extract.registry import load_registry
 

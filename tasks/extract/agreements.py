@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003 - Korean and Japanese punctuation (’, 「」, ・) is what this module matches.
 """Agreements (MOUs, agreements, investments) per sentence, with every party linked and the date when stated."""
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Agreement:
     end: int
 
 
-def _main_actor(text: str, linked: Sequence[Linked], registry: Registry) -> Linked | None:
+def _main_actor(linked: Sequence[Linked], registry: Registry) -> Linked | None:
     """The place the article is about: its most often named city or province (first named on a tie)."""
     places = [m for m in linked if m.type == LOC and _party_kind_ok(m, registry)]
     if not places:
@@ -69,43 +70,54 @@ def _party_kind_ok(m: Linked, registry: Registry) -> bool:
     return entity is None or entity.kind in PARTY_LOC_KINDS
 
 
+def _add(parties: list[tuple[str | None, str]], entity_id: str | None, name: str) -> None:
+    """Append a party unless the same entity (or, unlinked, the same name) is already there."""
+    if all(entity_id != p[0] or (entity_id is None and name != p[1]) for p in parties):
+        parties.append((entity_id, name))
+
+
+def _parties(
+    text: str, s: int, e: int, *, linked: Sequence[Linked], registry: Registry, written: dict[str | None, str]
+) -> list[tuple[str | None, str]]:
+    """Parties named in the sentence [s, e): organisations and places that are not venues or inside quotes."""
+    parties: list[tuple[str | None, str]] = []
+    quoted = [q.span() for q in _QUOTED.finditer(text, s, e)]
+    for m in linked:
+        c = m.candidate
+        if c.start < s or c.end > e:
+            continue
+        if m.type == PERSON:
+            entity = registry.entities.get(m.entity_id or "")
+            # An official stands for the body they lead when the article names it ('イ市長' signs for 光州).
+            if entity is not None and entity.of in written and "mayor" in entity.roles:
+                _add(parties, entity.of, written[entity.of])
+            continue
+        if not _party_kind_ok(m, registry) or any(a <= c.start and c.end <= b for a, b in quoted):
+            continue
+        if _VENUE_BEFORE.search(text[max(s, c.start - 40) : c.start]) or _VENUE_AFTER.match(text[c.end : c.end + 6]):
+            continue
+        _add(parties, m.entity_id, text[c.start : c.end])
+    return parties
+
+
 def find_agreements(
     text: str, linked: Sequence[Linked], dates: Sequence[DateMention], registry: Registry
 ) -> list[Agreement]:
     """Agreements reported in `text`: one per sentence with a trigger word and at least two parties."""
     if _TRIGGER.search(text) is None:
         return []
-    actor = _main_actor(text, linked, registry)
+    actor = _main_actor(linked, registry)
+    written: dict[str | None, str] = {}
+    for m in linked:
+        written.setdefault(m.entity_id, text[m.candidate.start : m.candidate.end])
     found: list[Agreement] = []
     for s, e in sentences(text):
         sentence = text[s:e]
-        trigger = _TRIGGER.search(sentence)
-        if trigger is None:
+        if _TRIGGER.search(sentence) is None:
             continue
-        parties: list[tuple[str | None, str]] = []
-        quoted = [(s + q.start(), s + q.end()) for q in _QUOTED.finditer(sentence)]
-
-        def add(entity_id: str | None, name: str) -> None:
-            if all(entity_id != p[0] or (entity_id is None and name != p[1]) for p in parties):
-                parties.append((entity_id, name))
-
-        for m in linked:
-            c = m.candidate
-            if c.start < s or c.end > e:
-                continue
-            name = text[c.start : c.end]
-            if m.type == PERSON:
-                entity = registry.entities.get(m.entity_id or "")
-                if entity is not None and entity.of and entity.of in registry.entities and "mayor" in entity.roles:
-                    add(entity.of, registry.entities[entity.of].name)
-                continue
-            if not _party_kind_ok(m, registry) or any(a <= c.start and c.end <= b for a, b in quoted):
-                continue
-            if _VENUE_BEFORE.search(text[max(s, c.start - 40) : c.start]) or _VENUE_AFTER.match(text[c.end : c.end + 6]):
-                continue
-            add(m.entity_id, name)
+        parties = _parties(text, s, e, linked=linked, registry=registry, written=written)
         if actor is not None and (len(parties) == 1 or _ANAPHOR.search(sentence)):
-            add(actor.entity_id, text[actor.candidate.start : actor.candidate.end])
+            _add(parties, actor.entity_id, text[actor.candidate.start : actor.candidate.end])
         if len(parties) < 2:  # noqa: PLR2004 - an agreement needs two sides
             continue
         when = _date_for(s, e, dates)

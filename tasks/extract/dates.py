@@ -36,13 +36,15 @@ _PATTERNS = (
         r"(?:(?P<y>(?:19|20)\d\d)年)?(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>3[01]|[12]\d|0?[1-9])日)?"
         r"|(?P<yo>(?:19|20)\d\d)年(?![間代])"
     ),
-    # in 2017 / the year of 2020 / since 2016
-    re.compile(rf"\b(?:in|since|by|until|of|from|year|early|late|mid)\s+(?P<yo>{_YEAR})\b(?![-./]\d)"),
+    # in 2017 / the year of 2020 / since 2016 (the word before is checked by _YEAR_CONTEXT: scanning from the
+    # digits is much faster than from every word)
+    re.compile(rf"(?<![\d.,])(?P<yo>{_YEAR})\b(?![-./]\d)"),
 )
+_YEAR_CONTEXT = re.compile(r"\b(?:in|since|by|until|of|from|year|early|late|mid|[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil)\s+$")
 _PAST_MARKERS = re.compile(r"(?:지난|去る|去年|昨年|last|Last|past|earlier)\s*$")
 _FUTURE_MARKERS = re.compile(r"(?:오는|来る|next|Next|upcoming|coming)\s*$")
 # How far from the publication date a year-less date may be and still be placed in a year.
-MAX_DISTANCE_DAYS = 200
+MAX_DISTANCE_DAYS = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,9 @@ def find_dates(text: str, published: date | None = None) -> list[Mention]:
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
             groups = m.groupdict()
-            start, end = m.span("yo") if pattern is _PATTERNS[-1] else m.span()
+            start, end = m.span()
+            if pattern is _PATTERNS[-1] and not _YEAR_CONTEXT.search(text, max(0, start - 8), start):
+                continue
             if end <= start or any(a < end and start < b for a, b in taken):
                 continue
             year_text = groups.get("y") or groups.get("yo")

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003 - Korean and Japanese punctuation (’, 「」, ・) is what this module matches.
 """Money, counts, areas, durations and percentages in English, Korean and Japanese, with normalised values."""
 
 from __future__ import annotations
@@ -128,9 +129,12 @@ APPROX_AFTER_JA = r"(?:余り|余|超|以上|程度|ほど)"
 
 _EN_MONEY = re.compile(
     rf"(?:(?P<sign>US\$|\$|₩|¥|￥|€|£)\s?(?P<n1>{NUM})(?:\s*(?P<s1>thousand|million|billion|trillion|bn|mn)\b)?"
-    rf"|(?P<n2>{NUM})\s*(?P<s2>thousand|million|billion|trillion)?\s+(?P<cur>US dollars|dollars|won|yen|euros|yuan|pounds|KRW|USD|JPY|EUR)\b)"
+    rf"|(?P<n2>{NUM})\s*(?P<s2>thousand|million|billion|trillion)?\s+"
+    r"(?P<cur>US dollars|dollars|won|yen|euros|yuan|pounds|KRW|USD|JPY|EUR)\b)"
 )
-_CJK_AMOUNT = rf"(?:(?:{NUM})\s*[천백십千百十]?\s*[조억만兆億万]\s*)+(?:(?:{NUM})\s*[천백십千百十]?)?|(?:{NUM})\s*[천백千百]?"
+_CJK_AMOUNT = (
+    rf"(?:(?:{NUM})\s*[천백십千百十]?\s*[조억만兆億万]\s*)+(?:(?:{NUM})\s*[천백십千百十]?)?|(?:{NUM})\s*[천백千百]?"
+)
 _CJK_MONEY = re.compile(
     rf"(?P<amount>{_CJK_AMOUNT})\s*(?P<after>{APPROX_AFTER_KO}|{APPROX_AFTER_JA})?\s*"
     r"(?:(?P<cur>원|달러|엔|유로|위안)(?:(?![가-힣])|(?=[을를은는이가의에과와도로만씩]))|(?P<jcur>円|ドル|ウォン|ユーロ))"
@@ -142,9 +146,7 @@ _AREA = re.compile(
     r"(?P<unit>㎡|㎢|m2|m²|km2|km²|제곱미터|제곱킬로미터|平方メートル|平方キロメートル|平米|square met(?:er|re)s|"
     r"square kilomet(?:er|re)s|sq m|hectares|ha\b|헥타르|ヘクタール|평(?![가-힣])|坪|acres)"
 )
-_PERCENT = re.compile(
-    rf"(?P<n>{NUM})\s*(?P<after>{APPROX_AFTER_KO})?\s*(?:%|％|percent\b|per cent\b|퍼센트)"
-)
+_PERCENT = re.compile(rf"(?P<n>{NUM})\s*(?P<after>{APPROX_AFTER_KO})?\s*(?:%|％|percent\b|per cent\b|퍼센트)")
 _EN_DURATION_UNIT = r"\s+(?P<unit>[Yy]ears?|[Mm]onths?|[Ww]eeks?|[Dd]ays|[Hh]ours)\b"
 _EN_DURATIONS = (
     re.compile(rf"(?P<n>{NUM}){_EN_DURATION_UNIT}"),
@@ -153,9 +155,7 @@ _EN_DURATIONS = (
 _KO_DURATION = re.compile(
     rf"(?P<n>{NUM})\s*(?P<after>{APPROX_AFTER_KO})?\s*(?P<unit>년|개월|달|주|일|시간)\s*(?:간|동안|만에|째)"
 )
-_JA_DURATION = re.compile(
-    rf"(?P<n>{NUM})\s*(?P<unit>年間|カ月|ヶ月|か月|ヵ月|週間|日間|時間)"
-)
+_JA_DURATION = re.compile(rf"(?P<n>{NUM})\s*(?P<unit>年間|カ月|ヶ月|か月|ヵ月|週間|日間|時間)")
 _EN_FUNCTION = r"(?:the|and|of|in|to|for|with|from|by|on|at|as|is|was|are|were|a|an|or|than|per|this|that|its)"
 _EN_COUNTED = (
     rf"[ \t]+(?P<what>(?:(?!{_EN_FUNCTION}\b)[A-Za-z][\w&+-]*[ \t]+){{0,2}}"
@@ -190,7 +190,25 @@ _KO_COUNT = re.compile(
     rf"(?P<n>{NUM})\s*(?P<after>{APPROX_AFTER_KO})?\s*"
     rf"(?P<counter>{'|'.join(KO_COUNTERS)})(?:(?P<of>의\s+(?P<what>[A-Za-z가-힣]+(?:\s[A-Za-z가-힣]+)?))|{KO_PARTICLE_NEXT})"
 )
-JA_COUNTERS = ("機関", "団体", "カ国", "か国", "ヶ国", "カ所", "か所", "ヶ所", "社", "人", "名", "件", "校", "店", "台", "個", "チーム")
+JA_COUNTERS = (
+    "機関",
+    "団体",
+    "カ国",
+    "か国",
+    "ヶ国",
+    "カ所",
+    "か所",
+    "ヶ所",
+    "社",
+    "人",
+    "名",
+    "件",
+    "校",
+    "店",
+    "台",
+    "個",
+    "チーム",
+)
 _JA_COUNT = re.compile(
     rf"(?P<n>{NUM})\s*"
     rf"(?P<counter>{'|'.join(JA_COUNTERS)})(?P<after>{APPROX_AFTER_JA})?"
@@ -273,7 +291,7 @@ _DIGIT = re.compile(r"\d")
 
 
 def _figure(
-    text: str, m: re.Match[str], kind: str, value: float, unit: str | None, counted: str | None = None
+    text: str, m: re.Match[str], kind: str, value: float, unit: str | None, *, counted: str | None = None
 ) -> Figure:
     """A Figure for match `m`, its start moved back over an approximation word ('about', '약', '約')."""
     start = _approx_start(text, m.start())
@@ -312,7 +330,7 @@ def _counts(text: str, *, has_digit: bool) -> Iterator[Figure]:
             n = m.group("n")
             if _is_year(n) or (m.start() > 0 and text[m.start() - 1] in "$#"):
                 continue
-            yield _figure(text, m, "count", parse_number(n), None, m.group("what"))
+            yield _figure(text, m, "count", parse_number(n), None, counted=m.group("what"))
     if not has_digit:
         return
     for m in _KO_COUNT.finditer(text):

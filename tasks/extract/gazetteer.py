@@ -88,7 +88,7 @@ def _trie_pattern(words: Sequence[str]) -> str:
             return branches[0]
         return "(?:" + "|".join(branches) + ")" + ("?" if optional else "")
 
-    return render(trie)
+    return render(trie)  # type: ignore[arg-type]
 
 
 def build_gazetteer(registry: Registry) -> Gazetteer:

@@ -1,5 +1,10 @@
-"""Entity linking: registry look-up by name variants, romanisation and near spellings; persons by surname within an
-article (Mayor Lee, イ市長, 이 시장); everything else becomes a discovered entity keyed by its normalised name."""
+# ruff: noqa: RUF001, RUF003 - Korean and Japanese punctuation (’, 「」, ・) is what this module matches.
+"""Entity linking: registry names, then persons by surname within an article, then discovered entities.
+
+Registry look-up tries name variants, romanisation variants and near spellings; a bare surname with a title
+(Mayor Lee, イ市長, 이 시장) resolves to the person of that surname named in the article; everything else becomes a
+discovered entity keyed by its normalised name.
+"""
 
 from __future__ import annotations
 
@@ -103,10 +108,10 @@ def _surnames_of(entity: RegistryEntity | None, surface: str) -> set[str]:
     if entity is not None:
         names.update(entity.surnames.values())
     if "・" in surface:
-        names.add(surface.split("・")[0])
+        names.add(surface.split("・", maxsplit=1)[0])
     elif " " in surface and surface.isascii():
         # Korean order (Lee Yong-seop) puts the family name first, Western order (Jared Leto) last.
-        first, last = surface.split()[0], surface.split()[-1]
+        first, last = surface.split(maxsplit=1)[0], surface.rsplit(maxsplit=1)[-1]
         names.add(first if "-" in surface.split()[1] or entity is not None else last)
     elif len(surface) == 3 and all(script_of(c) == "hangul" for c in surface):  # noqa: PLR2004
         names.add(surface[0])
@@ -148,15 +153,18 @@ def link_article(
         if not c.surname_only:
             continue
         surname = text[c.start : c.end]
-        eid = _resolve_surname(surname, c.title, persons, in_article, registry, year)
-        if eid is not None:
-            linked.append(Linked(c, eid, PERSON))
+        resolved = _resolve_surname(
+            surname, title=c.title, persons=persons, in_article=in_article, registry=registry, year=year
+        )
+        if resolved is not None:
+            linked.append(Linked(c, resolved, PERSON))
     linked.extend(_bare_surnames(text, linked, persons))
     return sorted(linked, key=lambda m: (m.candidate.start, m.candidate.end))
 
 
 def _resolve_surname(
     surname: str,
+    *,
     title: str | None,
     persons: dict[str, set[str]],
     in_article: set[str],

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003 - Korean and Japanese punctuation (’, 「」, ・) is what this module matches.
 """PERSON / ORG / LOC mention candidates in English, Korean and Japanese text, with exact character offsets.
 
 Three sources, merged per article: registry names (gazetteer), pattern rules per script (capitalised runs and
@@ -12,11 +13,24 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tasks.extract.text import EN_TITLES, JA_TITLES, KO_TITLES, strip_particle
 
 PERSON, ORG, LOC = "PERSON", "ORG", "LOC"
+LEXICON_FILE = Path(__file__).parent / "data" / "lexicon.yaml"
+
+
+def _load_lexicon(path: Path = LEXICON_FILE) -> dict[str, list[str]]:
+    """Word lists the rules use (name suffixes, titles, stop words), from data/lexicon.yaml."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {name: [str(v) for v in values] for name, values in data["lists"].items()}
+
+
+LEXICON = _load_lexicon()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,90 +53,26 @@ class Candidate:
 
 # --- English (and any Latin-script run) ------------------------------------------------------------------------------
 
-KOREAN_SURNAMES_EN = (
-    "Kim Lee Yi Rhee Park Pak Bak Choi Choe Jung Jeong Chung Kang Cho Jo Yoon Yun Jang Chang Lim Im Han Oh Seo Suh "
-    "Shin Sin Kwon Gwon Hwang Ahn An Song Ryu Yoo Yu You Jeon Jun Chun Hong Ko Go Moon Mun Yang Son Sohn Bae Baek Paek "
-    "Heo Huh Nam Noh Roh No Ha Kwak Gwak Sung Seong Cha Joo Ju Woo Koo Gu Min Jin Na Ji Uhm Eom Chae Won Cheon Bang "
-    "Gong Kong Hyun Hyeon Ham Byun Byeon Yeom Yeo Choo Chu Do So Seok Suk Sun Seon Sul Seol Ma Gil Yeon Wi Pyo Myung "
-    "Ki Ban Wang Geum Ok Yook Yuk In Maeng Je Mo Tak Kook Guk Eo Eun Pyeon Yong Kye Ye Shim Sim Jee Ryoo Rho Lyu"
-).split()
+KOREAN_SURNAMES_EN = list(LEXICON["korean_surnames_en"])
 _SURNAME_EN = "|".join(sorted(set(KOREAN_SURNAMES_EN), key=len, reverse=True))
 # 'Lee Yong-seop', 'Moon Jae-in', 'Kim Moon-hwan': a Korean surname then a hyphenated given name.
 KOREAN_NAME_EN = re.compile(rf"\b(?:{_SURNAME_EN})\s+[A-Z][a-z]+-[a-z]+\b")
 # 'Yongseop Lee', 'Hyesub Park': given name first, only when the text says who it is (title before).
-CAP_WORD = r"(?:[A-Z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]+)*\.?|[0-9]+(?:st|nd|rd|th)?(?=[-\s][A-Z]))"
-CAP_RUN = re.compile(rf"{CAP_WORD}(?:(?:[ \t]+|[ \t]*&[ \t]*)(?:(?:of|for|and|the|de|du|von|van|der|la|le)[ \t]+)*{CAP_WORD})*")
+# A final '.' belongs to a word only after an initial or a known abbreviation, so runs stop at a sentence end.
+_ABBREV_DOT = r"(?:(?:(?<=\s[A-Z])|(?<=^[A-Z])|(?<=Co)|(?<=Inc)|(?<=Corp)|(?<=Ltd)|(?<=St)|(?<=Jr)|(?<=Mt))\.)?"
+CAP_WORD = rf"(?:[A-Z][A-Za-z0-9]*(?:[-'’.][A-Za-z0-9]+)*{_ABBREV_DOT}|[0-9]+(?:st|nd|rd|th)?(?=[-\s][A-Z]))"
+CAP_RUN = re.compile(
+    rf"{CAP_WORD}(?:(?:[ \t]+|[ \t]*&[ \t]*)(?:(?:of|for|and|the|de|du|von|van|der|la|le)[ \t]+)*{CAP_WORD})*"
+)
 
-ORG_WORDS = frozenset(
-    (
-        "University College Institute Institution Academy School Agency Administration Authority Bureau Board "
-        "Commission Committee Council Corporation Corp Corp. Company Co Co. Inc Inc. Ltd Ltd. LLC PLC Group Holdings "
-        "Ministry Department Office Foundation Association Federation Union Society League Party Bank Fund Centre "
-        "Center Laboratory Laboratories Lab Labs Hospital Club Team Army Navy Police Court Parliament Assembly "
-        "Congress Senate Technopark Times Herald News Post Journal Press Media Broadcasting Network "
-        "Networks Systems Technologies Solutions Electronics Motors Telecom Airlines Airways Studios Entertainment "
-        "Capital Ventures Partners Accelerator Organization Organisation Service Services Industries Enterprises "
-        "Museum Orchestra Band Church Conference Forum Alliance Consortium Cluster Institutes Universities "
-        "Corporations Companies Brothers Records Pictures Games Software Energy Chemical Steel Insurance Securities "
-        "Trust Commerce Chamber Division Unit Force Forces Guard Services Project Initiative Program Programme"
-    ).split()
-)
-LOC_WORDS = frozenset(
-    (
-        "City Province County District Valley Island Islands Street St. Road Avenue Boulevard Station Airport Port "
-        "Harbor Harbour Mountain Mountains Mount Mt. River Sea Ocean Bay Lake Hall Stadium Arena Square Plaza Tower "
-        "Building Bridge Town Village Region Peninsula Coast Desert Forest Park Gulf Strait Canal Highway Palace "
-        "Castle Cathedral Temple Campus Complex Prefecture State Territory Republic Kingdom Empire Continent Hills"
-    ).split()
-)
-LOC_SUFFIXES = ("-gu", "-si", "-do", "-dong", "-gun", "-ro", "-gil", "-eup", "-myeon", "-ri")
-VENUE_BEFORE_CENTER = frozenset("Convention Exhibition Trade Shopping Conference Cultural Culture Sports".split())
-STOP_WORDS = frozenset(
-    (
-        "The A An This That These Those On In At For By With From To As And But Or If When While After Before During "
-        "Since Also Then Now Next Finally However Meanwhile Earlier Later Over Under About It He She They We I You Our "
-        "His Her Their Its There Here Some All Each Every Both Many Most More Other Such Through Into Upon Via Per "
-        "Yet So Thus Therefore Furthermore Moreover Although Though Because Unlike Like Between Among Against Despite "
-        "According Following Including Based Last First Second Third New Old Today Yesterday Tomorrow What Which Who "
-        "Whom Whose Where Why How Not No Yes Please Let Can Could Would Should Will May Might Must Do Does Did Is Are "
-        "Was Were Be Been Being Has Have Had One Two Three Four Five Six Seven Eight Nine Ten Mon Tue Wed Thu Fri Sat "
-        "Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April June July August "
-        "September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Copyright Photo Source "
-        "Image Reporter Editor Click Read Share Comment Comments Login Subscribe Home Menu Search Print Download "
-        "Attachment Full Related Tags Category Page Mr Ms Mrs Dr Prof St Mt"
-    ).split()
-)
+ORG_WORDS = frozenset(LEXICON["org_words"])
+LOC_WORDS = frozenset(LEXICON["loc_words"])
+LOC_SUFFIXES = tuple(LEXICON["loc_suffixes"])
+VENUE_BEFORE_CENTER = frozenset(LEXICON["venue_before_center"])
+STOP_WORDS = frozenset(LEXICON["stop_words"])
 # All-caps words that are common nouns in this domain, not organisations.
-NOT_ACRONYMS = frozenset(
-    (
-        "AI IT ICT MOU R&D CEO CTO CFO COO GPU CPU USD KRW JPY EUR DNA IOT IoT TV PC AM PM OK FAQ PDF PR VR AR XR "
-        "ML DL API APP SNS SW HW IP GDP ESG ETF IPO CES ID NO VS II III IV UHD LED LCD PCB EV SUV DX TF B2B B2C Q&A "
-        "CCTV NFT SaaS UX UI STEM PhD MBA MS MA BS BA OECD"
-    ).split()
-)
-GIVEN_NAMES_EN = frozenset(
-    (
-        "John James Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew Anthony "
-        "Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy Ronald Edward Jason Jeffrey Ryan "
-        "Jacob Gary Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel Gregory Alexander "
-        "Frank Patrick Raymond Jack Dennis Jerry Tyler Aaron Jose Adam Nathan Henry Douglas Zachary Peter Kyle "
-        "Walter Ethan Jeremy Harold Keith Christian Roger Noah Gerald Carl Terry Sean Austin Arthur Lawrence Jesse "
-        "Dylan Bryan Joe Jordan Billy Bruce Albert Willie Gabriel Logan Alan Juan Wayne Roy Ralph Randy Eugene "
-        "Vincent Russell Elijah Louis Bobby Philip Johnny Mary Patricia Jennifer Linda Elizabeth Barbara Susan "
-        "Jessica Sarah Karen Nancy Lisa Betty Margaret Sandra Ashley Kimberly Emily Donna Michelle Dorothy Carol "
-        "Amanda Melissa Deborah Stephanie Rebecca Sharon Laura Cynthia Kathleen Amy Shirley Angela Helen Anna "
-        "Brenda Pamela Nicole Emma Samantha Katherine Christine Debra Rachel Catherine Carolyn Janet Ruth Maria "
-        "Heather Diane Virginia Julie Joyce Victoria Olivia Kelly Christina Lauren Joan Evelyn Judith Megan Cheryl "
-        "Andrea Hannah Martha Jacqueline Frances Gloria Ann Teresa Kathryn Sara Janice Jean Alice Madison Doris "
-        "Abigail Julia Judy Grace Denise Amber Marilyn Beverly Danielle Theresa Sophia Marie Diana Brittany Natalie "
-        "Isabella Charlotte Rose Alexis Kayla Hans Karl Friedrich Wilhelm Johann Pierre Jean Louis Jacques Francois "
-        "Giovanni Giuseppe Antonio Carlos Luis Miguel Pedro Manuel Ivan Vladimir Sergei Dmitri Mikhail Ali Mohammed "
-        "Muhammad Ahmed Hiroshi Takeshi Yuki Kenji Akira Satoshi Elon Bill Steve Tim Jeff Sundar Satya Sam Mike "
-        "Tom Jim Bob Dave Dan Ben Chris Matt Nick Tony Joe Max Leo Oscar Hugo Victor Martin Simon Philip Harry "
-        "Edward Fred Ted Ed Al Greg Ken Ray Rick Ron Don Dick Earl Frederick Herbert Howard Leonard Stanley Lewis "
-        "Francis Ernest Norman Clarence Leslie Sidney Cecil Percy Reginald Alfred Wilfred Horace"
-    ).split()
-)
+NOT_ACRONYMS = frozenset(LEXICON["not_acronyms"])
+GIVEN_NAMES_EN = frozenset(LEXICON["given_names_en"])
 _TITLE_EN = "|".join(re.escape(t) for t in sorted(EN_TITLES, key=len, reverse=True))
 TITLED_EN = re.compile(
     rf"\b(?P<title>{_TITLE_EN})\s+(?:of\s+[A-Z][\w&-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w&-]*)*\s+)?"
@@ -136,10 +86,10 @@ _ROMAN_SYLLABLE = (
     r"(?:ng|n|m|l|k|p|t|b|g|r)?"
 )
 ROMAN_GIVEN = re.compile(rf"(?i:{_ROMAN_SYLLABLE}-?{_ROMAN_SYLLABLE})")
-COUNTRY_TAILS = frozenset("Korea Japan China Asia America International Global Worldwide".split())
+COUNTRY_TAILS = frozenset(LEXICON["country_tails"])
 
 
-def _en_type(tokens: list[str], *, surface: str) -> str | None:
+def _en_type(tokens: list[str], *, surface: str) -> str | None:  # noqa: C901, PLR0911 - one rule per line
     """PERSON / ORG / LOC of a capitalised run from its words, or None when nothing tells."""
     last = tokens[-1]
     if KOREAN_NAME_EN.fullmatch(surface):
@@ -183,15 +133,15 @@ def latin_candidates(text: str) -> Iterator[Candidate]:
         yield Candidate(start, end, PERSON, "pattern", title=m.group("title"), surname_only=" " not in name)
     for m in CAP_RUN.finditer(text):
         for start, end in _split_run(text, m.start(), m.end()):
+            spans = [(start, end)]
             if any(s < end and start < e for s, e in taken):
-                start, end = _outside(start, end, taken)
-                if end <= start:
-                    continue
-            surface = text[start:end]
-            tokens = surface.replace("&", " & ").split()
-            kind = _en_type(tokens, surface=surface)
-            if kind is not None:
-                yield Candidate(start, end, kind, "pattern")
+                a, b = _outside(start, end, taken)
+                spans = list(_split_run(text, a, b)) if b > a else []  # trim 'of', 'the' again
+            for a, b in spans:
+                surface = text[a:b]
+                kind = _en_type(surface.replace("&", " & ").split(), surface=surface)
+                if kind is not None:
+                    yield Candidate(a, b, kind, "pattern")
 
 
 def _outside(start: int, end: int, taken: list[tuple[int, int]]) -> tuple[int, int]:
@@ -236,10 +186,14 @@ def _split_run(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         words = [(a + w.start(), a + w.end()) for w in _WORD.finditer(text[a:b])]
         # A capitalised 'The' inside a sentence belongs to the name ('with The Vault Korea').
         keep_the = bool(words) and text[words[0][0] : words[0][1]] == "The" and _mid_sentence(text, words[0][0])
-        while words and not keep_the and (
-            text[words[0][0] : words[0][1]] in STOP_WORDS
-            or text[words[0][0] : words[0][1]].rstrip(".") in _TITLE_WORDS
-            or text[words[0][0] : words[0][1]] in {"of", "for", "the", "&", "de"}
+        while (
+            words
+            and not keep_the
+            and (
+                text[words[0][0] : words[0][1]] in STOP_WORDS
+                or text[words[0][0] : words[0][1]].rstrip(".") in _TITLE_WORDS
+                or text[words[0][0] : words[0][1]] in {"of", "for", "the", "&", "de"}
+            )
         ):
             words.pop(0)
         while words and text[words[-1][0] : words[-1][1]] in {"of", "for", "the", "&", "and", "de", "du", "la", "le"}:
@@ -249,114 +203,43 @@ def _split_run(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         s, e = words[0][0], words[-1][1]
         while e > s and text[e - 1] in ".,;:":
             e -= 1
-        if e > s and not (e - s == 1):
+        if e > s and e - s != 1:
             yield s, e
 
 
-# --- Korean (Hangul) -----------------------------------------------------------------------------------------------------
+# --- Korean (Hangul) -----------------------------------------------------------------------------------------------
 
-KOREAN_SURNAMES_KO = frozenset(
-    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용"
-)
-KO_ORG_SUFFIXES = (
-    "대학교",
-    "대학원",
-    "대학",
-    "연구원",
-    "연구소",
-    "연구회",
-    "진흥원",
-    "평가원",
-    "정보원",
-    "개발원",
-    "재단",
-    "공사",
-    "공단",
-    "협회",
-    "학회",
-    "위원회",
-    "센터",
-    "은행",
-    "그룹",
-    "전자",
-    "텔레콤",
-    "증권",
-    "보험",
-    "병원",
-    "학교",
-    "사업단",
-    "조합",
-    "연합회",
-    "연맹",
-    "일보",
-    "신문",
-    "뉴스",
-    "방송",
-    "경찰서",
-    "경찰청",
-    "소방서",
-    "법원",
-    "검찰청",
-    "의회",
-    "테크노파크",
-    "당",
-    "부",
-    "청",
-    "처",
-)
-KO_LOC_SUFFIXES = (
-    "컨벤션센터",
-    "특별시",
-    "광역시",
-    "특별자치시",
-    "특별자치도",
-    "테크노밸리",
-    "밸리",
-    "공항",
-    "타워",
-    "빌딩",
-    "광장",
-    "공원",
-    "대교",
-    "시",
-    "군",
-    "구",
-    "동",
-    "읍",
-    "역",
-)
+KOREAN_SURNAMES_KO = frozenset(LEXICON["korean_surnames_ko"])
+KO_ORG_SUFFIXES = tuple(LEXICON["ko_org_suffixes"])
+KO_LOC_SUFFIXES = tuple(LEXICON["ko_loc_suffixes"])
 # Common nouns that end like a place or an organisation (연구 is not a district, 정부 not a ministry).
-KO_NOT_NAMES = frozenset(
-    (
-        "연구 요구 탐구 추구 도구 기구 가구 출구 입구 창구 친구 인구 지구 활동 운동 행동 공동 이동 변동 작동 가동 연동 "
-        "노동 자동 감동 출동 발동 파동 선동 소동 협동 구동 진동 합동 유동 태동 지역 영역 구역 전역 무역 통역 번역 권역 "
-        "광역 현역 정부 일부 본부 전부 내부 외부 간부 세부 학부 대부 흉부 복부 요청 신청 시청 구청 도청 청청 대처 거래처 "
-        "연락처 사무처 당시 동시 도시 일시 수시 즉시 역시 임시 표시 게시 개시 무시 제시 지시 감시 실시 전시 시시 "
-        "정당 식당 강당 해당 담당 상당 부당 당당 정당 마당 기부 재단 대학 학교 방송 신문 뉴스 센터 허브 그룹 은행 "
-        "병원 의회 공사 공단 협회 학회 위원회 전자 공원 광장 빌딩 타워 공항 밸리 대교 역 주부 군부 장군 국군 미군 아군 "
-        "공군 해군 육군 대군 반드시 다시 혹시 또다시 잠시 항시 AI대학원 인공지능대학원 인공지능대학 AI대학 대학원 개최시 필요시 비상시 유사시 발생시 방문시 진행시 이용시 적용시 사용시"
-    ).split()
-)
+KO_NOT_NAMES = frozenset(LEXICON["ko_not_names"])
 _KO_WORD = re.compile(r"[가-힣A-Za-z0-9&·]+")
 _KO_TITLE_AFTER = re.compile(
-    r"\s*(?P<place>[가-힣A-Za-z]{1,8}?)?(" + "|".join(sorted(KO_TITLES, key=len, reverse=True)) + r")(?:[가-힣]{0,3})?(?![가-힣])"
+    r"\s*(?P<place>[가-힣A-Za-z]{1,8}?)?("
+    + "|".join(sorted(KO_TITLES, key=len, reverse=True))
+    + r")(?:[가-힣]{0,3})?(?![가-힣])"
 )
-PLACE_TITLES = frozenset({"시장", "부시장", "도지사", "지사", "구청장", "군수", "총장", "원장", "소장", "대표", "회장", "사장", "장관", "청장"})
+PLACE_TITLES = frozenset(LEXICON["place_titles"])
+
+
+_KO_SUFFIX_TYPES = {**dict.fromkeys(KO_ORG_SUFFIXES, ORG), **dict.fromkeys(KO_LOC_SUFFIXES, LOC)}
+_KO_SUFFIX_LENGTHS = sorted({len(x) for x in _KO_SUFFIX_TYPES}, reverse=True)
 
 
 def _ko_type(stem: str) -> str | None:
-    if stem in KO_NOT_NAMES or len(stem) < 2:  # noqa: PLR2004
+    """ORG / LOC of a Korean word by its suffix (…대학교, …연구원, …시), or None."""
+    if len(stem) < 2 or stem in KO_NOT_NAMES:  # noqa: PLR2004
         return None
-    for suffix in KO_LOC_SUFFIXES:
-        if stem.endswith(suffix) and len(stem) - len(suffix) >= (2 if len(suffix) == 1 else 1):
-            if stem[-2:] in KO_NOT_NAMES or stem[-3:] in KO_NOT_NAMES:
-                return None
-            return LOC
-    for suffix in KO_ORG_SUFFIXES:
-        if stem.endswith(suffix) and len(stem) - len(suffix) >= (2 if len(suffix) == 1 else 1):
-            if stem[-2:] in KO_NOT_NAMES and len(stem) <= 3 or stem[-3:] in KO_NOT_NAMES and len(stem) <= 4:  # noqa: PLR2004
-                return None
-            return ORG
+    for n in _KO_SUFFIX_LENGTHS:  # longest suffix first, by set look-up: this runs for every Korean word
+        kind = _KO_SUFFIX_TYPES.get(stem[-n:]) if len(stem) > n else None
+        if kind is None or len(stem) - n < (2 if n == 1 else 1):
+            continue
+        if (stem[-2:] in KO_NOT_NAMES and len(stem) <= 3) or (stem[-3:] in KO_NOT_NAMES and len(stem) <= 4):  # noqa: PLR2004
+            return None
+        if kind == LOC and (stem[-2:] in KO_NOT_NAMES or stem[-3:] in KO_NOT_NAMES):
+            return None
+        return kind
     return None
 
 
@@ -395,7 +278,9 @@ def hangul_candidates(text: str) -> Iterator[Candidate]:
 
 
 _KO_SURNAME_TITLE = re.compile(
-    r"(?<![가-힣])([" + "".join(sorted(KOREAN_SURNAMES_KO)) + r"])\s?("
+    r"(?<![가-힣])(["
+    + "".join(sorted(KOREAN_SURNAMES_KO))
+    + r"])\s?("
     + "|".join(t for t in KO_TITLES if len(t) >= 2)  # noqa: PLR2004
     + r")(?:[가-힣]{0,3})(?![가-힣])"
 )
@@ -410,77 +295,47 @@ def _ko_surname_titles(text: str) -> Iterator[Candidate]:
 
 # --- Japanese ---------------------------------------------------------------------------------------------------------
 
-JA_ORG_SUFFIXES = (
-    "研究所",
-    "研究院",
-    "研究センター",
-    "大学院",
-    "大学",
-    "大学校",
-    "銀行",
-    "協会",
-    "財団",
-    "委員会",
-    "省",
-    "庁",
-    "党",
-    "社",
-    "会社",
-    "株式会社",
-    "グループ",
-    "ホールディングス",
-    "キャピタル",
-    "ベンチャーズ",
-    "テクノロジーズ",
-    "コーポレーション",
-    "カンパニー",
-    "ラボ",
-    "工業",
-    "自動車",
-    "電機",
-    "電子",
-    "通信",
-    "新聞",
-    "放送",
-    "学院",
-    "学校",
-    "高校",
-    "病院",
-    "機構",
-    "公社",
-    "公団",
-    "連盟",
-    "連合",
-    "組合",
-    "部",
-    "院",
-)
-JA_ORG_HEADS = frozenset(
-    "軍 省 党 府 庁 院 鉄道 電鉄 電気 電力 テレビ 放送 新聞 大学 高校 銀行 協会 連盟 財団 委員会 研究所 会社 社 工業 製作所 "
-    "商事 物産 自動車 航空 証券 球団 劇団 学園 病院 局 隊 団 FC プロ 製薬 食品 建設 重工 電機 化学 通信 議会 政府".split()
-)
-JA_LOC_HEADS = frozenset("駅 空港 港 城 寺 神社 公園 橋 川 山 島 県 市 区 町 村 州 郡 帝国 半島 湾 海峡 通り".split())
-JA_ERAS = frozenset("明治 大正 昭和 平成 令和 慶長 元禄 享保 天保 安政 文久 慶応 寛永 天正 永禄".split())
-JA_LOC_SUFFIXES = ("県", "市", "区", "町", "村", "州", "国", "島", "駅", "空港", "道", "府", "都", "港", "城", "山", "川")
+JA_ORG_SUFFIXES = tuple(LEXICON["ja_org_suffixes"])
+JA_ORG_HEADS = frozenset(LEXICON["ja_org_heads"])
+JA_LOC_HEADS = frozenset(LEXICON["ja_loc_heads"])
+JA_ERAS = frozenset(LEXICON["ja_eras"])
+JA_LOC_SUFFIXES = tuple(LEXICON["ja_loc_suffixes"])
 # Transliterated function words and common nouns: 'ボルチモア・アンド・オハイオ' is a railway, not a person.
-JA_NOT_NAME_PARTS = frozenset("アンド オブ ザ デ ドゥ フォー イン オン ジ エ ホテル センター クラブ カンパニー".split())
+JA_NOT_NAME_PARTS = frozenset(LEXICON["ja_not_name_parts"])
 _JA_DOT_NAME = re.compile(r"(?<![ァ-ヺー・])[ァ-ヺー]{1,12}(?:・[ァ-ヺー]{1,12})+(?![ァ-ヺー])")
 _JA_TITLE = "|".join(sorted(JA_TITLES, key=len, reverse=True))
 _JA_SURNAME_TITLE = re.compile(rf"(?<![ァ-ヺー・一-龥])([ァ-ヺー]{{1,5}}|[一-龥]{{1,2}})(?:{_JA_TITLE})")
-_JA_COMPANY = re.compile(r"(?:株式会社|有限会社|㈱)\s?[ァ-ヺーA-Za-z0-9一-龥]{1,20}?(?=[とはがのをにで、。（(「」\s]|$)")
-JA_GENERIC = frozenset(("ベンチャー", "ファンド", "ソフトウェア", "メディア", "ゲーム", "ニュース", "テレビ", "ネット", "スポーツ", "ファッション"))
+_JA_COMPANY = re.compile(r"(?:株式会社|有限会社|㈱)\s?[ァ-ヺーA-Za-z0-9一-龥]{1,20}?(?=[ぁ-ん、。（(「」\s]|$)")
+JA_GENERIC = frozenset(LEXICON["ja_generic"])
 _JA_KATAKANA_ORG = re.compile(
     r"(?<![ァ-ヺー])([ァ-ヺー]{2,}?)(?:キャピタル|ベンチャーズ|テクノロジーズ|ホールディングス|グループ|コーポレーション|カンパニー|ラボ)"
 )
 _JA_KATAKANA_SHA = re.compile(r"(?<![ァ-ヺー])([ァ-ヺー]{2,}|[A-Z][A-Za-z0-9]+)社")
 
 
-def japanese_pattern_candidates(text: str) -> Iterator[Candidate]:
+# Without a dictionary: a kanji/katakana name before an organisation or place word or an honorific.
+_JA_KANJI_ORG = re.compile(
+    r"(?<![一-龥ァ-ヺー])((?:[一-龥]{1,6}|[ァ-ヺー]{2,10}))(?:大学院|大学|銀行|新聞社|新聞|研究所|研究院|財団|協会|省|庁|党|"
+    r"放送|電鉄|鉄道|電力|工業|製作所|商事|物産|自動車|証券|製薬|重工|電機|航空|病院|高校|学園|球団)(?![一-龥])"
+)
+_JA_KANJI_LOC = re.compile(
+    r"(?<![一-龥ァ-ヺー])(?:[一-龥]{2,3}|[ァ-ヺー]{2,8})(?<!都)(?<!地)(?<!各)(?:都|道|府|県|市|区|町|村|州|駅|空港)(?![一-龥])"
+)
+_JA_HONORIFIC = re.compile(
+    r"(?<![一-龥ァ-ヺー・])([一-龥]{3,4}|[ァ-ヺー]{2,8}・[ァ-ヺー]{2,8})(?:さん|氏|選手|監督|容疑者|被告|教授|社長|会長|議員|弁護士|代表)"
+)
+# Kanji words that end like an organisation but name none ('国立大学', '同社').
+JA_GENERIC_KANJI = frozenset(LEXICON["ja_generic_kanji"])
+
+
+def japanese_pattern_candidates(text: str) -> Iterator[Candidate]:  # noqa: C901, PLR0912 - one pattern per block
     """Japanese names by pattern: katakana names with middle dots, 株式会社…, …社, titles after a surname."""
     for m in _JA_DOT_NAME.finditer(text):
         start, end = m.span()
         if end < len(text) and "一" <= text[end] <= "龥":
-            end = text.rfind("・", start, end)  # 'ジェームス・ランディムリック・ニューヨーク州立大学': the last part is not the name
+            end = text.rfind(
+                "・", start, end
+            )  # 'ジェームス・ランディムリック・ニューヨーク州立大学': the last part is not the name
         if start > 0 and text[start - 1] in "「『“" and end < len(text) and text[end] in "」』”":
             continue  # a quoted title (「ディープ・ブルー」), not a person
         parts = text[start:end].split("・")
@@ -494,6 +349,13 @@ def japanese_pattern_candidates(text: str) -> Iterator[Candidate]:
     for m in _JA_KATAKANA_SHA.finditer(text):
         if m.group(1) not in NOT_ACRONYMS and m.group(1) not in JA_GENERIC:
             yield Candidate(m.start(1), m.end(1), ORG, "pattern")
+    for m in _JA_KANJI_ORG.finditer(text):
+        if m.group(1) not in JA_GENERIC_KANJI:
+            yield Candidate(m.start(), m.end(), ORG, "pattern")
+    for m in _JA_KANJI_LOC.finditer(text):
+        yield Candidate(m.start(), m.end(), LOC, "pattern")
+    for m in _JA_HONORIFIC.finditer(text):
+        yield Candidate(m.start(1), m.end(1), PERSON, "pattern")
     for m in _JA_SURNAME_TITLE.finditer(text):
         title = text[m.end(1) : m.end()]
         yield Candidate(m.start(1), m.end(1), PERSON, "pattern", title=title, surname_only=True)
@@ -513,7 +375,7 @@ def _pos(pos_id: int) -> tuple[str, ...]:
     return tuple(_sudachi()[1].pos_of(pos_id))
 
 
-def sudachi_candidates(text: str) -> Iterator[Candidate]:
+def sudachi_candidates(text: str) -> Iterator[Candidate]:  # noqa: C901, PLR0912 - one token walk
     """Japanese names from SudachiPy proper-noun tags (人名 / 地名 / 固有名詞), extended by name suffixes."""
     morphemes = _sudachi()[0].tokenize(text)
     # Reading every morpheme's fields is the cost; look closely only around proper nouns.
@@ -611,7 +473,7 @@ _HANGUL = re.compile(r"[가-힣]")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺ]")
 
 
-def rule_candidates(text: str, language: str, *, ja_backend: str = "sudachi") -> list[Candidate]:
+def rule_candidates(text: str, language: str, *, ja_backend: str = "rules") -> list[Candidate]:
     """Every pattern/model candidate of one text (registry matches are added by the caller)."""
     found: list[Candidate] = list(latin_candidates(text))
     if _HANGUL.search(text):
@@ -624,8 +486,11 @@ def rule_candidates(text: str, language: str, *, ja_backend: str = "sudachi") ->
 
 
 def resolve_overlaps(registry_hits: Iterable[Candidate], others: Iterable[Candidate]) -> list[Candidate]:
-    """Non-overlapping mentions: registry names first, then longer rule names; a rule name that strictly contains a
-    registry name of another type (Gwangju in 'Gwangju Innopolis Center') replaces it."""
+    """Non-overlapping mentions: registry names first, then the longest rule names.
+
+    A rule name that strictly contains a registry name of another type (Gwangju in 'Gwangju Innopolis Center'), or
+    that the registry knows as a whole, replaces it.
+    """
     regs = sorted(registry_hits, key=lambda c: (c.start, -c.length))
     reg_starts = [g.start for g in regs]
     longest = max((g.length for g in regs), default=0)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from tasks.extract.linking import Linked
 from tasks.extract.mentions import PERSON
 
-_QUOTE = re.compile(r"“(?P<a>[^“”]+)”|\"(?P<b>[^\"\n]+)\"|「(?P<c>[^「」]+(?:「[^「」]*」[^「」]*)*)」|『(?P<d>[^『』]+)』")
+_QUOTE = re.compile(
+    r"“(?P<a>[^“”]+)”|\"(?P<b>[^\"\n]+)\"|「(?P<c>[^「」]+(?:「[^「」]*」[^「」]*)*)」|『(?P<d>[^『』]+)』"
+)
 _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|added|adds|commented|stated|announced|announcement|noted|explained|emphasized|emphasised|"
     r"stressed|told|asked|remarked|declared|proclaimed|continued|expressed|according to|insisted|replied|wrote)\b",
@@ -22,7 +24,9 @@ _SPEECH_AFTER = re.compile(
     r"|^\s*(?:と|って)(?:述べ|延べ|語|話|強調|明らか|説明|伝え|し|意向|発表|指摘|訴え|コメント)",
     re.IGNORECASE,
 )
-_PRONOUN_SPEAKER = re.compile(r"\b(?:he|she)\s+(?:added|continued|said|stressed|emphasized)\b|덧붙였|이어|続けて", re.I)
+_PRONOUN_SPEAKER = re.compile(
+    r"\b(?:he|she)\s+(?:added|continued|said|stressed|emphasized)\b|덧붙였|이어|続けて", re.IGNORECASE
+)
 MIN_CHARS = {"latin": 20, "cjk": 10}
 
 
@@ -65,6 +69,8 @@ def find_quotes(text: str, linked: Sequence[Linked]) -> list[Quote]:
         if not (_SPEECH_BEFORE.search(before) or _SPEECH_AFTER.search(after)):
             continue
         speaker = _nearest(persons, m.start(), m.end(), max(line_start, m.start() - 200), min(line_end, m.end() + 80))
+        sid: str | None
+        sname: str | None
         if speaker is not None:
             sid, sname = speaker.entity_id, text[speaker.candidate.start : speaker.candidate.end]
         elif last_speaker is not None and _PRONOUN_SPEAKER.search(before[-40:] + after[:40]):

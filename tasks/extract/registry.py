@@ -75,7 +75,7 @@ class Registry:
 def _surnames(raw: dict[str, Any], aliases: dict[str, tuple[str, ...]], name: str) -> dict[str, str]:
     given = raw.get("surname") or {}
     out = {k: str(v) for k, v in given.items()}
-    out.setdefault("en", name.split()[0])
+    out.setdefault("en", name.split(maxsplit=1)[0])
     ko = aliases.get("ko", ())
     if ko and "ko" not in out:
         out["ko"] = ko[0][0]

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003 - Korean and Japanese punctuation (’, 「」, ・) is what this module matches.
 """Text helpers shared by the extractors: name keys, Korean particles, titles, sentences and scripts."""
 
 from __future__ import annotations
@@ -10,12 +11,65 @@ from collections.abc import Iterator
 KO_PARTICLES = tuple(
     sorted(
         {
-            *"은 는 이 가 을 를 의 에 와 과 도 로 만 께 랑".split(),
-            *(
-                "에서 에게 으로 까지 부터 께서 이나 하고 처럼 보다 이랑 에는 에서는 에서도 으로는 으로도 에도 와의 과의 "
-                "에게서 한테 이며 이고 이다 이었다 였다 이라는 라는 이란 란 와는 과는 와도 과도 로서 으로서 로써 으로써 "
-                "에서의 으로의 로의 에의 만의 측은 측이 측과 측의 측 등 등은 등이 등과 등의 등을 등에 및"
-            ).split(),
+            *["은", "는", "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만", "께", "랑"],
+            *[
+                "에서",
+                "에게",
+                "으로",
+                "까지",
+                "부터",
+                "께서",
+                "이나",
+                "하고",
+                "처럼",
+                "보다",
+                "이랑",
+                "에는",
+                "에서는",
+                "에서도",
+                "으로는",
+                "으로도",
+                "에도",
+                "와의",
+                "과의",
+                "에게서",
+                "한테",
+                "이며",
+                "이고",
+                "이다",
+                "이었다",
+                "였다",
+                "이라는",
+                "라는",
+                "이란",
+                "란",
+                "와는",
+                "과는",
+                "와도",
+                "과도",
+                "로서",
+                "으로서",
+                "로써",
+                "으로써",
+                "에서의",
+                "으로의",
+                "로의",
+                "에의",
+                "만의",
+                "측은",
+                "측이",
+                "측과",
+                "측의",
+                "측",
+                "등",
+                "등은",
+                "등이",
+                "등과",
+                "등의",
+                "등을",
+                "등에",
+                "및",
+            ],
         },
         key=len,
         reverse=True,
@@ -133,10 +187,50 @@ _NON_KEY = re.compile(r"[^\w]+")
 # A sentence ends at 。！？ or at . ! ? followed by space, and at every line break; not after abbreviations.
 SENTENCE_END = re.compile(r"[。！？]+[」』”’)]*|[.!?]+[\"'”’)]*(?=\s)|\n+")
 ABBREVIATIONS = frozenset(
-    (
-        "mr mrs ms dr prof st mt no co corp inc ltd vs etc jan feb mar apr jun jul aug sep sept oct nov dec "
-        "u.s e.g i.e gov rep sen gen col lt jr sr dept univ approx est fig"
-    ).split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "mt",
+        "no",
+        "co",
+        "corp",
+        "inc",
+        "ltd",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "e.g",
+        "i.e",
+        "gov",
+        "rep",
+        "sen",
+        "gen",
+        "col",
+        "lt",
+        "jr",
+        "sr",
+        "dept",
+        "univ",
+        "approx",
+        "est",
+        "fig",
+    ]
 )
 _LAST_WORD = re.compile(r"([A-Za-z.]+)\.$")
 
@@ -166,11 +260,15 @@ def strip_corporate(name: str) -> str:
     return stripped or name
 
 
+_PARTICLE_SET = frozenset(KO_PARTICLES)
+_PARTICLE_LENGTHS = sorted({len(p) for p in KO_PARTICLES}, reverse=True)
+
+
 def strip_particle(word: str) -> str:
     """Korean word without a trailing case particle (광주시는 -> 광주시), keeping at least two syllables."""
-    for p in KO_PARTICLES:
-        if word.endswith(p) and len(word) - len(p) >= 2:  # noqa: PLR2004 - shorter stems are not names
-            return word[: -len(p)]
+    for n in _PARTICLE_LENGTHS:  # longest particle first, by set look-up: this runs for every Korean word
+        if len(word) - n >= 2 and word[-n:] in _PARTICLE_SET:  # noqa: PLR2004 - shorter stems are not names
+            return word[:-n]
     return word
 
 
@@ -197,15 +295,26 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
+# Code point ranges of the scripts names are written in.
+_SCRIPT_RANGES = (
+    ("hangul", 0xAC00, 0xD7A3),
+    ("hangul", 0x1100, 0x11FF),
+    ("hangul", 0x3130, 0x318F),
+    ("kana", 0x3040, 0x30FF),
+    ("kana", 0x31F0, 0x31FF),
+    ("kana", 0xFF66, 0xFF9F),
+    ("han", 0x4E00, 0x9FFF),
+    ("han", 0x3400, 0x4DBF),
+    ("han", 0xF900, 0xFAFF),
+)
+
+
 def script_of(ch: str) -> str:
     """'hangul' | 'kana' | 'han' | 'latin' | 'other' for one character."""
     o = ord(ch)
-    if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
-        return "hangul"
-    if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
-        return "kana"
-    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
-        return "han"
+    for script, low, high in _SCRIPT_RANGES:
+        if low <= o <= high:
+            return script
     if ch.isascii() and ch.isalpha():
         return "latin"
     return "other"

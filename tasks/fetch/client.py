@@ -324,6 +324,9 @@ class HttpClient:
                 raise FetchFailure("invalid_url", str(exc)) from exc
             except httpx.TransportError as exc:
                 raise FetchFailure("connection_error", f"{type(exc).__name__}: {exc}", retryable=True) from exc
+            except (httpx.HTTPError, ValueError) as exc:
+                # Anything else httpx refuses about this URL or response is this URL's problem, not the run's.
+                raise FetchFailure("invalid_url", f"{type(exc).__name__}: {exc}") from exc
 
     @contextmanager
     def _slot(self, host: str) -> Iterator[None]:
@@ -368,10 +371,10 @@ class HttpClient:
                     continue
                 break
         except FetchFailure as exc:
-            if exc.reason == "private_address":
-                return _Robots(None, exc)
-            # RFC 9309: an unreachable robots.txt means "assume complete disallow".
-            return _Robots(None, FetchFailure("robots_unreachable", f"{url}: {exc.detail}"))
+            # RFC 9309: an unreachable robots.txt means "assume complete disallow". A server error is reported as
+            # such; a host that cannot be reached at all keeps its own reason (connection_error, timeout, ...).
+            reason = "robots_unreachable" if exc.reason.startswith("http_") else exc.reason
+            return _Robots(None, FetchFailure(reason, f"{url}: {exc.detail}"))
         if status == 200 and body is not None:  # noqa: PLR2004
             parser = RobotFileParser(url)
             parser.parse(body[:_ROBOTS_MAX_BYTES].decode("utf-8", "replace").splitlines())
@@ -388,7 +391,11 @@ class HttpClient:
 
 
 def _check_scheme(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for an invalid port
+    except ValueError as exc:
+        raise FetchFailure("invalid_url", f"{url!r}: {exc}") from exc
     if parts.scheme not in {"http", "https"}:
         raise FetchFailure("unsupported_scheme", f"only http and https are fetched, not {parts.scheme or 'none'!r}")
     if not parts.hostname:

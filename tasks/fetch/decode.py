@@ -106,10 +106,15 @@ def _codec(label: str | None) -> str | None:
     return _SUPERSETS.get(name, name).replace("_", "-")
 
 
+_MIN_UTF16_NULS = 4  # fewer NULs than this say nothing about byte order
+
+
 def _utf16_without_bom(head: bytes) -> str | None:
     # ASCII-range characters in UTF-16 put a NUL in every other byte; which half tells the byte order.
     even, odd = head[0::2], head[1::2]
     zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if max(zeros_even, zeros_odd) < _MIN_UTF16_NULS:
+        return None
     if zeros_odd > len(odd) // 8 and zeros_even * 4 < zeros_odd:
         return "utf-16-le"
     if zeros_even > len(even) // 8 and zeros_odd * 4 < zeros_even:

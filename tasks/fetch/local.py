@@ -14,7 +14,16 @@ from typing import Any
 
 from tasks.fetch.canonical import canonical_url
 from tasks.fetch.decode import UndecodableError, decode_bytes
-from tasks.fetch.parse import CSV_RECORD, HTML, JSONL_RECORD, TEXT, Rejected, parse_document, record_bytes
+from tasks.fetch.parse import (
+    CSV_RECORD,
+    HTML,
+    JSONL_RECORD,
+    TEXT,
+    Rejected,
+    parse_document,
+    parse_record,
+    record_bytes,
+)
 from tasks.fetch.sources import DirectorySource, RecordFields
 from tasks.fetch.state import Ledger
 from tasks.ids import article_id
@@ -169,6 +178,7 @@ def _read_records(
     raw_store: RawStore,
     ledger: Ledger,
 ) -> None:
+    found: list[tuple[dict[str, str | None], str, str, str]] = []
     for number, value, problem in _records(data, media_type, source.encoding):
         if value is None:
             where = f"{rel}#{number}" if number else rel
@@ -179,12 +189,13 @@ def _read_records(
         url = record["url"]
         if url and url.startswith(("http://", "https://")):
             canonical = canonical_url(url)
-            uri, aid = url, article_id(canonical)
+            found.append((record, url, canonical, article_id(canonical)))
         else:
             local = f"{rel}#{ident if ident not in (None, '') else number}"
-            canonical, uri, aid = local, local, article_id(f"{source.name}:{local}")
-        blob = record_bytes(record)
-        digest = raw_store.put(blob)
+            found.append((record, local, local, article_id(f"{source.name}:{local}")))
+    # Each record is stored on its own, so one changed row is one changed document and reprocessing needs no file.
+    digests = raw_store.put_many([record_bytes(record) for record, *_ in found])
+    for (record, uri, canonical, aid), digest in zip(found, digests, strict=True):
         if not ledger.claim(aid) or ledger.unchanged(aid, digest):
             continue
         row = {
@@ -196,7 +207,7 @@ def _read_records(
             "media_type": media_type,
         }
         try:
-            outcome = parse_document(blob, media_type, url=url)
+            outcome = parse_record(record, url=record["url"])
         except Rejected as exc:
             ledger.add(row, exc)
             continue

@@ -45,7 +45,11 @@ class Parsed:
 def _from_html(html: str, encoding: str | None, url: str | None, stated: dict[str, str | None]) -> Parsed:
     from tasks.fetch.htmltext import extract_html
 
-    page = extract_html(html, url=url)
+    try:
+        page = extract_html(html, url=url)
+    except (ValueError, TypeError, RecursionError, MemoryError, AttributeError) as exc:
+        # Third-party HTML parsing failing on one hostile page is that page's reject, not the run's failure.
+        raise Rejected("extraction_error", f"{type(exc).__name__}: {exc}") from exc
     letters = sum(ch.isalnum() for ch in page.text)
     if letters < MIN_HTML_TEXT_CHARS:
         raise Rejected("no_main_text", f"the page holds no article text ({letters} letters outside the page template)")
@@ -71,6 +75,13 @@ def _from_record(data: bytes, url: str | None) -> Parsed:
         record = json.loads(data)
     except ValueError as exc:
         raise Rejected("bad_record", f"stored record is not JSON: {exc}") from exc
+    if not isinstance(record, dict):
+        raise Rejected("bad_record", "stored record is not a JSON object")
+    return parse_record(record, url=url)
+
+
+def parse_record(record: dict[str, str | None], *, url: str | None = None) -> Parsed:
+    """Text and metadata of a JSONL/CSV record (its `html` field extracted like a page); raises Rejected."""
     stated = {
         "meta_title": record.get("title"),
         "meta_published_at": record.get("published_at"),
@@ -79,10 +90,10 @@ def _from_record(data: bytes, url: str | None) -> Parsed:
         "meta_language": record.get("language"),
     }
     if record.get("html"):
-        return _from_html(str(record["html"]), "utf_8", record.get("url") or url, stated)
+        return _from_html(str(record["html"]), "utf-8", record.get("url") or url, stated)
     if record.get("text") is None:
         raise Rejected("missing_text", "record has neither a text nor an html field")
-    return Parsed(str(record["text"]), "utf_8", {k: v for k, v in stated.items() if v})
+    return Parsed(str(record["text"]), "utf-8", {k: v for k, v in stated.items() if v})
 
 
 def parse_document(data: bytes, media_type: str, *, declared: str | None = None, url: str | None = None) -> Parsed:

@@ -205,7 +205,8 @@ class WebRun:
     def _accept(self, got: Got) -> None:
         job = got.job
         known = self.ledger.known_by_uri.get(job.url)
-        if known is not None and known["raw_sha256"] == got.raw_sha256 and not known["reject_reason"]:
+        if known is not None and known["raw_sha256"] == got.raw_sha256:
+            # Same bytes, same outcome (article, duplicate or reject): nothing to parse. --reprocess re-parses.
             self.ledger.claim(known["article_id"])
             return
         parsed: Parsed | Rejected
@@ -285,11 +286,18 @@ def _unique(jobs: list[Job]) -> list[Job]:
     return out
 
 
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""  # the fetch rejects it as invalid_url
+
+
 def _interleave(jobs: list[Job]) -> list[Job]:
     """Jobs ordered round-robin over hosts, so workers spread over hosts instead of queueing on one."""
     by_host: dict[str, deque[Job]] = {}
     for job in jobs:
-        by_host.setdefault(urlsplit(job.url).netloc.lower(), deque()).append(job)
+        by_host.setdefault(_host(job.url), deque()).append(job)
     out: list[Job] = []
     while by_host:
         for host in list(by_host):

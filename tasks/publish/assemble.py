@@ -12,6 +12,8 @@ from tasks.schemas import ARTICLES, ENTITIES, FETCH_STATE, PUBLISHED_TABLES, REJ
 
 STATE_DIR = "_state"
 STATE_FILE = "fetch_state.parquet"
+_BODY = "body"
+_CLUSTER = ["duplicate_cluster_id", "is_canonical"]
 
 
 def part_files(folder: Path) -> list[Path]:
@@ -39,6 +41,16 @@ def write_part(frame: pl.DataFrame, folder: Path, name: str) -> Path:
     target = folder / f"{name}.parquet"
     tmp = folder / f".{name}.parquet.tmp"
     frame.write_parquet(tmp, compression="zstd", statistics=True)
+    os.replace(tmp, target)
+    return target
+
+
+def sink_part(frame: pl.LazyFrame, folder: Path, name: str) -> Path:
+    """Stream a lazy frame into one part atomically (as `write_part`, without collecting it first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.parquet"
+    tmp = folder / f".{name}.parquet.tmp"
+    frame.sink_parquet(tmp, compression="zstd", statistics=True)
     os.replace(tmp, target)
     return target
 
@@ -96,23 +108,30 @@ def assemble_candidate(
     """Write every published table into `candidate` and return row counts per table."""
     candidate.mkdir(parents=True, exist_ok=True)
     per_article = [t for t in PUBLISHED_TABLES.values() if t.per_article and t.name != ARTICLES.name]
-    new_ids = read_table(staged / ARTICLES.name, ARTICLES)["article_id"]
+    new_ids = scan_table(staged / ARTICLES.name, ARTICLES).select("article_id").collect()["article_id"]
     for table in per_article:
         carry_forward(previous, candidate, table, new_ids)
     move_parts(staged, candidate, per_article)
 
-    # Duplicate clusters span the whole corpus, so articles are re-derived as one table each run.
+    # Duplicate clusters span the whole corpus, so articles are re-derived as one table each run. Clusters are
+    # computed without the bodies (assign_duplicates gets every other column), and the bodies stream from the parts
+    # into the written table: memory does not hold the corpus' text several times over (sorts, concat, conform).
     prev_articles = scan_table(previous / ARTICLES.name, ARTICLES) if previous else ARTICLES.empty().lazy()
-    articles = pl.concat(
+    everything = pl.concat(
         [
-            prev_articles.filter(~pl.col("article_id").is_in(new_ids.implode())).collect(),
-            read_table(staged / ARTICLES.name, ARTICLES),
+            prev_articles.filter(~pl.col("article_id").is_in(new_ids.implode())),
+            scan_table(staged / ARTICLES.name, ARTICLES),
         ]
     )
-    articles = assign_duplicates(articles).sort("article_id")
+    clusters = assign_duplicates(everything.drop(_BODY).collect()).select(["article_id", *_CLUSTER])
     for old in part_files(candidate / ARTICLES.name):
         old.unlink()
-    write_part(ARTICLES.conform(articles), candidate / ARTICLES.name, f"part-{run_id}")
+    articles = everything.drop(_CLUSTER).join(clusters.lazy(), on="article_id", how="left")
+    sink_part(
+        articles.select([pl.col(n).cast(t) for n, t in ARTICLES.schema.items()]).sort("article_id"),
+        candidate / ARTICLES.name,
+        f"part-{run_id}",
+    )
 
     write_part(
         ENTITIES.conform(build_entities(scan_table(candidate / "mentions", PUBLISHED_TABLES["mentions"]))),

@@ -83,6 +83,9 @@ class SnapshotStore:
                 raise FileNotFoundError(f"no candidate or quarantined snapshot for run {run_id}")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
+        from tasks.steps import fault_point
+
+        fault_point("publish")  # test harness only: the window between the move and the switch of `current`
         self.point_current(run_id)
         return target
 

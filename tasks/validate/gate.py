@@ -146,6 +146,11 @@ class _Engine:
         import great_expectations as gx
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GE fingerprints every batch by hashing all of its values (metadata we never read); on a large table that
+        # costs more than the validation itself. Frames above the threshold are not hashed, so set it to zero.
+        pandas_execution_engine.HASH_THRESHOLD = 0
 
         context = gx.get_context(mode="ephemeral")
         # A nightly log wants no progress bars.
