@@ -65,6 +65,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from flows.nightly import SnapshotRejectedError, nightly
     from flows.progress import RichReporter, reporting
+    from tasks.publish import RunLockedError
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -83,6 +84,9 @@ def _run(args: argparse.Namespace) -> int:
     except SnapshotRejectedError as exc:
         print(f"validation failed, nothing published: {exc}", file=sys.stderr)
         return 2
+    except RunLockedError as exc:
+        print(f"newsgraph run: not started: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     except (FileNotFoundError, ValueError) as exc:
         print(f"newsgraph run: {exc}", file=sys.stderr)
         return 64

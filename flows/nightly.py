@@ -44,6 +44,16 @@ def _check_inputs(sources_file: str, settings_file: str | None, *, reprocess: bo
         raise FileNotFoundError(f"sources file not found: {sources_file} (working directory {Path.cwd()})")
 
 
+def _absolute_locations(settings: Settings) -> Settings:
+    """Settings with local locations made absolute: task runs in other processes or on Dask workers see the same."""
+    update = {}
+    for name in ("output_dir", "raw_dir"):
+        value = getattr(settings, name)
+        if value and "://" not in value:
+            update[name] = str(Path(value).resolve())
+    return settings.model_copy(update=update)
+
+
 @flow(name="newsgraph-nightly", log_prints=True, validate_parameters=True)
 def nightly(  # keyword-only: runs are started with named parameters
     *,
@@ -84,12 +94,16 @@ def nightly(  # keyword-only: runs are started with named parameters
         },
     )
     _known_translator(settings.translator)
+    settings = _absolute_locations(settings)
     log = get_run_logger()
     progress = reporter()
     store = SnapshotStore(settings.output_dir)
     run_id = new_run_id()
     with run_lock(store.root, timeout=settings.lock_timeout):
         previous = store.current()
+        # Holding the lock, no other run is alive: scratch folders here are from runs that crashed (rebuilt below).
+        if abandoned := store.clear_abandoned():
+            log.warning("removed what crashed runs left behind: %s", ", ".join(abandoned))
         staging = store.staging(run_id)
         fetched = t.fetch(
             sources_file, settings, staging, previous, run_id, full_refresh=full_refresh, reprocess=reprocess

@@ -165,6 +165,7 @@ def current_run_id(output: Path) -> str | None:
 
 def assert_complete_snapshot(folder: Path) -> None:
     """A snapshot a reader can trust: manifest present, every table readable with its contract and unique keys."""
+    folder = folder.resolve()  # output/current names its snapshot folder
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["run_id"] == folder.name
     assert manifest["validation"]["success"] is True

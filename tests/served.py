@@ -55,7 +55,8 @@ class Served:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run: dict[str, Any] = self.get(f"/flow_runs/{flow_run_id}")
-            if run["state_type"] in FINAL:
+            # A failed attempt waiting for its retry (the deployed flow retries after 15 min) counts as final here.
+            if run["state_type"] in FINAL or run["state_name"] == "AwaitingRetry":
                 return run
             time.sleep(1)
         raise TimeoutError(f"flow run {flow_run_id} not finished after {timeout} s; see {self.log}")

@@ -64,5 +64,5 @@ def test_offsets_reproduce_surfaces_in_sql(seed_snapshot: Path):
         f"JOIN '{seed_snapshot}/articles/*.parquet' a USING (article_id) "
         'WHERE substr(a.body, m.start + 1, m."end" - m.start) <> m.surface'
     )
-    bad = duckdb.sql(query).fetchone()
-    assert bad == (0,)
+    bad = duckdb.sql(query).fetchall()
+    assert bad == [(0,)]

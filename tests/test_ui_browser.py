@@ -80,12 +80,8 @@ def test_custom_run_started_from_the_ui_completes_and_publishes(served_pipeline,
         flow_run_id = _run_created_since(served_pipeline, started)
         page.goto(f"{served_pipeline.ui_url}/runs/flow-run/{flow_run_id}")
 
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            state = served_pipeline.get(f"/flow_runs/{flow_run_id}")["state_type"]
-            if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
-                break
-            time.sleep(2)
+        run = served_pipeline.wait(flow_run_id)
+        assert run["state_type"] == "COMPLETED", served_pipeline.log_tail()
         page.reload()
         page.get_by_text("Completed").first.wait_for()
         page.screenshot(path=ARTIFACTS / "ui-flow-run-completed.png", full_page=True)
@@ -95,8 +91,6 @@ def test_custom_run_started_from_the_ui_completes_and_publishes(served_pipeline,
     finally:
         page.close()
 
-    run = served_pipeline.get(f"/flow_runs/{flow_run_id}")
-    assert run["state_type"] == "COMPLETED", served_pipeline.log_tail()
     assert run["parameters"]["full_refresh"] is True
     # Default parameters resolve against the served working directory: its sources.toml and output/.
     current = (served_pipeline.workdir / "output" / "current").resolve()

@@ -50,8 +50,10 @@ def parse_caption(line: str) -> Caption | None:
         return None
     if is_copyright_line(line):
         return None
+    # Credits at the end are at most ~50 characters long: search only the line's tail (the patterns end in $).
+    offset = max(0, len(line) - 3 * CREDIT_EDGE)
     for pattern in (_END_CREDIT, _TRAILING_CREDIT):
-        m = pattern.search(line)
+        m = pattern.search(line, offset)
         if m and m.start() > 0:
             text = line[: m.start()].strip(" /-–—|")
             return Caption(text, m["credit"].strip()) if text else None

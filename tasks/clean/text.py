@@ -22,9 +22,14 @@ _MOJIBAKE = re.compile(
     "|[\u0080-\u009f]"
 )
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,7}|#[xX][0-9a-fA-F]{2,6});")
-# Zero-width and format characters that only get in the way of matching (ZWJ is kept: it joins emoji).
-_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
-_CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]")
+# Zero-width and format characters that only get in the way of matching (ZWJ is kept next to emoji, which it joins;
+# between two letters it only splits a name: "KA\u200dIST").
+_INVISIBLE = re.compile(
+    "[\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]|(?<=[^\\W\\d_])\u200d(?=[^\\W\\d_])"
+)
+# Control characters: the separators among them read as spaces, the others are dropped so a name stays whole.
+_CONTROL_SPACE = re.compile("[\u000b\u000c\u001c-\u001f]")
+_CONTROL = re.compile("[\u0000-\u0008\u000e-\u001b\u007f]")
 _SPACES = re.compile(r"[^\S\n]+")
 
 HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
@@ -39,6 +44,7 @@ _SENTENCE_END = re.compile(
     r"(?:[.!?。！？…‥][\"'”’」』)）\]】〕》〉]*|다)\s*(?:[(（][^()（）]{1,30}[)）]\s*)?$"
 )
 _BULLET = re.compile(r"^\s*(?:[•·∙●○◦◆◇■□▪▫▶▷►▸▲△▼▽‣⁃※☞✓✔➤→・･\-–—*+]|\d{1,2}[.)]\s)\s*")
+_BULLET_STARTS = frozenset("•·∙●○◦◆◇■□▪▫▶▷►▸▲△▼▽‣⁃※☞✓✔➤→・･-–—*+")
 # One CJK character carries about as much text as two or three Latin letters; weight them when comparing scripts.
 CJK_WEIGHT = 2.5
 
@@ -68,7 +74,7 @@ def fix_text(text: str) -> str:
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text)
+    text = _CONTROL_SPACE.sub(" ", _CONTROL.sub("", text))
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return text
@@ -144,11 +150,14 @@ def language_script(language: str) -> str:
 
 def ends_sentence(line: str) -> bool:
     """Whether `line` ends like a sentence (final punctuation, or a Korean declarative ending)."""
-    return bool(_SENTENCE_END.search(line))
+    # The pattern is anchored at the end: searching only the tail spares a scan of every position of the line.
+    return bool(_SENTENCE_END.search(line[-48:]))
 
 
 def strip_bullet(line: str) -> tuple[str, bool]:
     """`line` without a leading list bullet, and whether it had one."""
+    if not line or (line[0] not in _BULLET_STARTS and not line[0].isspace() and not line[0].isdigit()):
+        return line, False
     m = _BULLET.match(line)
     if not m or m.end() >= len(line):
         return line, False

@@ -229,7 +229,7 @@ _KO_SUFFIX_LENGTHS = sorted({len(x) for x in _KO_SUFFIX_TYPES}, reverse=True)
 
 def _ko_type(stem: str) -> str | None:
     """ORG / LOC of a Korean word by its suffix (…대학교, …연구원, …시), or None."""
-    if len(stem) < 2 or stem in KO_NOT_NAMES:  # noqa: PLR2004
+    if len(stem) < 2 or stem in KO_NOT_NAMES or not stem.isalpha():  # noqa: PLR2004 - '11시' is a time
         return None
     for n in _KO_SUFFIX_LENGTHS:  # longest suffix first, by set look-up: this runs for every Korean word
         kind = _KO_SUFFIX_TYPES.get(stem[-n:]) if len(stem) > n else None

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from tasks.fetch.parse import Parsed, Rejected
+from tasks.fetch.parse import MAX_TEXT_CHARS, Parsed, Rejected
 from tasks.ids import sha256_hex
 from tasks.schemas import FETCH_STATE, RAW_DOCUMENTS, REJECTS
 
@@ -91,6 +91,8 @@ class Ledger:
 
     def add(self, row: dict[str, Any], outcome: Parsed | Rejected) -> None:
         """Record a document whose bytes are stored: an article, a duplicate of one, or a reject."""
+        if isinstance(outcome, Parsed) and len(outcome.text) > MAX_TEXT_CHARS:
+            outcome = Rejected("too_long", f"{len(outcome.text):,} characters of text; the limit is {MAX_TEXT_CHARS:,}")
         with self._lock:
             if isinstance(outcome, Rejected):
                 self._state[row["article_id"]] = {**row, "reject_reason": outcome.reason}

@@ -140,6 +140,15 @@ class SnapshotStore:
             shutil.rmtree(self.quarantined(r))
         return removed
 
+    def clear_abandoned(self) -> list[str]:
+        """Remove staging folders and candidates left by runs that died; call it holding the run lock."""
+        removed = []
+        for base in (self.root / "staging", self.root / "candidates"):
+            for folder in sorted(base.iterdir()) if base.exists() else []:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(f"{base.name}/{folder.name}")
+        return removed
+
     def clear_staging(self, run_id: str) -> None:
         """Remove a run's scratch folder and any abandoned candidates of it."""
         shutil.rmtree(self.staging(run_id), ignore_errors=True)
