@@ -248,7 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--output", help="output root (default: output/)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", parents=[common], help="run the pipeline once and publish a validated snapshot")
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run the pipeline once and publish a validated snapshot",
+        description="Fetch new and changed articles, clean, translate and extract them in batches, validate and "
+        "publish a snapshot; progress bars per step, then a summary table. Exit codes: 0 published or nothing new, "
+        "2 rejected by validation (quarantined), 64 bad input.",
+    )
     run.add_argument(
         "--sources", default="sources.toml", help="sources file listing what to fetch (default: %(default)s)"
     )

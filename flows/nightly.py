@@ -49,8 +49,16 @@ def _absolute_locations(settings: Settings) -> Settings:
     update = {}
     for name in ("output_dir", "raw_dir"):
         value = getattr(settings, name)
-        if value and "://" not in value:
-            update[name] = str(Path(value).resolve())
+        if not value:
+            continue
+        scheme, sep, rest = value.partition("://")
+        if sep and scheme != "file":
+            # The snapshot switch is a symlink and the run lock an fcntl lock: both need a local (or mounted) disk.
+            raise ValueError(
+                f"{name} {value!r}: only local paths (or file:// URLs) are supported today; object storage needs "
+                "the manifest-pointer publish described in docs/operations.md"
+            )
+        update[name] = str(Path(rest if sep else value).resolve())
     return settings.model_copy(update=update)
 
 

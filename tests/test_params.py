@@ -126,3 +126,11 @@ def test_task_runner_and_workers_come_from_the_environment():
 
 def test_known_translators_include_the_default():
     assert Settings().translator in known_translators()
+
+
+@pytest.mark.parametrize("location", ["s3://bucket/newsgraph", "gs://bucket/newsgraph"])
+def test_object_storage_output_is_refused_with_a_pointer_to_the_docs(seed_copy: Path, location):
+    with pytest.raises(ValueError, match=r"only local paths .* docs/operations\.md"):
+        nightly(sources_file=str(seed_copy / "sources.toml"), output_dir=location)
+    assert not Path("s3:").exists()
+    assert not Path("gs:").exists()
