@@ -1,0 +1,1 @@
+"""Pipeline steps: pure transforms per step, the data contract, and the thin Prefect wrappers."""

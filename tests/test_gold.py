@@ -25,7 +25,9 @@ def test_every_gold_section_meets_its_floor(seed_snapshot: Path):
     floors = _floors()
     score = score_snapshot(seed_snapshot, GOLD)
     print(score.table())  # the figures, visible with -s and in the CI log on failure
-    below = {s: f"{score.found[s]}/{score.expected[s]} < floor {floors[s]}" for s in SECTIONS if score.found[s] < floors[s]}
+    below = {
+        s: f"{score.found[s]}/{score.expected[s]} < floor {floors[s]}" for s in SECTIONS if score.found[s] < floors[s]
+    }
     assert not below, f"{below}\nmissed:\n" + "\n".join(score.misses)
 
 

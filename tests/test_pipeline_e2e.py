@@ -44,7 +44,7 @@ def test_published_tables_read_back_with_polars_and_duckdb(seed_snapshot: Path):
     lazy = pl.scan_parquet(seed_snapshot / "articles" / "*.parquet").select("article_id", "language").collect()
     con = duckdb.connect()
     rows = con.execute(
-        f"select language, count(*) from read_parquet('{seed_snapshot}/articles/*.parquet') group by 1 order by 1"
+        f"select language, count(*) from read_parquet('{seed_snapshot}/articles/*.parquet') group by 1 order by 1"  # noqa: S608 our own path
     ).fetchall()
     assert sum(n for _, n in rows) == lazy.height == 5
     assert {lang for lang, _ in rows} == set(lazy["language"])
@@ -96,7 +96,7 @@ def test_document_empty_after_cleaning_becomes_a_reject(seed_copy: Path, run_flo
 
 def test_broken_table_fails_the_gate_and_current_stays(seed_copy: Path, run_flow, monkeypatch: pytest.MonkeyPatch):
     first = run_flow(seed_copy)
-    import tasks.extract as extract
+    from tasks import extract
 
     real = extract.extract_facts
 

@@ -16,8 +16,17 @@ def test_every_published_table_has_a_key_made_of_its_columns():
 
 
 def test_conform_orders_casts_and_fills_missing_nullable_columns():
-    frame = pl.DataFrame({"surface": ["광주"], "end": [2], "start": [0], "article_id": ["a1"], "type": ["LOC"],
-                          "mention_id": ["a1:0:2:LOC"], "method": ["registry"]})
+    frame = pl.DataFrame(
+        {
+            "surface": ["광주"],
+            "end": [2],
+            "start": [0],
+            "article_id": ["a1"],
+            "type": ["LOC"],
+            "mention_id": ["a1:0:2:LOC"],
+            "method": ["registry"],
+        }
+    )
     out = MENTIONS.conform(frame)
     assert out.columns == MENTIONS.names
     assert out.schema == MENTIONS.schema

@@ -275,7 +275,9 @@ def find_figures(text: str) -> list[Figure]:
     has_digit = _DIGIT.search(text) is not None
     if has_digit:
         for fig in _money(text):
-            add(fig)
+            # "0원"/"$0" reads as "free", not an amount; money values are positive by contract.
+            if fig.value > 0:
+                add(fig)
         for m in _AREA.finditer(text):
             add(_figure(text, m, "area", parse_number(m.group("n")) * AREA_UNITS[m.group("unit")], "m2"))
         for m in _PERCENT.finditer(text):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,12 +363,29 @@ def japanese_pattern_candidates(text: str) -> Iterator[Candidate]:  # noqa: C901
 
 
 @functools.cache
-def _sudachi() -> tuple[Any, Any]:
-    """SudachiPy's tokenizer (mode C, only the fields we read) and its dictionary, loaded once per process."""
-    from sudachipy import Dictionary, SplitMode
+def _sudachi_dictionary() -> Any:  # noqa: ANN401 - sudachipy ships no type information
+    """SudachiPy's core dictionary, loaded once per process."""
+    from sudachipy import Dictionary
 
-    dictionary = Dictionary(dict="core")
-    return dictionary.tokenizer(mode=SplitMode.C, fields={"pos"}), dictionary
+    return Dictionary(dict="core")
+
+
+_SUDACHI_LOCAL = threading.local()
+
+
+def _sudachi() -> tuple[Any, Any]:
+    """A tokenizer for this thread (mode C, only the fields we read) and the shared dictionary.
+
+    A Sudachi tokenizer refuses concurrent use ("Tokenizer is already in use"), and batches run in threads.
+    """
+    from sudachipy import SplitMode
+
+    dictionary = _sudachi_dictionary()
+    tokenizer = getattr(_SUDACHI_LOCAL, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = dictionary.tokenizer(mode=SplitMode.C, fields={"pos"})
+        _SUDACHI_LOCAL.tokenizer = tokenizer
+    return tokenizer, dictionary
 
 
 @functools.cache

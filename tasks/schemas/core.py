@@ -13,7 +13,7 @@ class Column:
     """One column of the data contract."""
 
     name: str
-    dtype: pl.DataType
+    dtype: pl.DataType | type[pl.DataType]
     description: str
     nullable: bool = True
 
