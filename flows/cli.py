@@ -23,6 +23,8 @@ def _prefect_defaults(*, verbose: bool = False) -> None:
     # No network here: no analytics; a generous start-up timeout for the ephemeral API on slow machines.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # A nightly run outlives an API restart (upgrade, host reboot): retry API calls for ~8 minutes instead of ~1.
+    os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "8")
     # Run logs keep INFO for the API (the UI shows them when PREFECT_API_URL points at a server); the terminal shows
     # progress bars and only warnings unless --verbose.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")

@@ -17,7 +17,7 @@ from tasks import prefect_tasks as t
 from tasks.config import Settings, known_translators, load_settings
 from tasks.ids import new_run_id
 from tasks.publish import SnapshotStore, run_lock
-from tasks.steps import Batch, write_manifest
+from tasks.steps import Batch, rejects_already_published, write_manifest
 from tasks.validate.report import rejection_message
 
 
@@ -118,7 +118,13 @@ def nightly(  # keyword-only: runs are started with named parameters
         )
         progress.total("fetched", fetched.documents)
         progress.advance("fetched", fetched.documents)
-        if not fetched.batches and previous is not None and not (full_refresh or reprocess) and fetched.rejects == 0:
+        if (
+            not fetched.batches
+            and previous is not None
+            and not (full_refresh or reprocess)
+            # A file that is still too large or a URL that still 404s is not news: no new snapshot every night.
+            and (fetched.rejects == 0 or rejects_already_published(staging, previous))
+        ):
             store.clear_staging(run_id)
             log.info("nothing new since snapshot %s; nothing published", previous.name)
             return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}

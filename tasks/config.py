@@ -90,11 +90,6 @@ def load_settings(
 
 def known_translators() -> list[str]:
     """Names of the translators this installation can use (the translate step's registry)."""
-    from tasks import translate
+    from tasks.translate import available_translators
 
-    registry = getattr(translate, "available_translators", None)
-    if callable(registry):
-        return sorted(registry())
-    from importlib.metadata import entry_points
-
-    return sorted({"placeholder", *(ep.name for ep in entry_points(group="newsgraph.translators"))})
+    return available_translators()

@@ -150,6 +150,15 @@ def stage_fetch(
     )
 
 
+def rejects_already_published(staging: Path, previous: Path) -> bool:
+    """Whether every reject this run's fetch staged is already in the previous snapshot (same source and reason)."""
+    from tasks.publish.assemble import read_table
+
+    staged = read_table(staging / REJECTS.name, REJECTS)["reject_id"]
+    published = read_table(previous / REJECTS.name, REJECTS)["reject_id"]
+    return bool(staged.is_in(published.implode()).all())
+
+
 def stage_clean(batch: Batch, run_id: str) -> Batch:
     """Clean one batch: articles, captions and paragraphs parts, plus clean rejects."""
     from tasks.clean import clean_documents

@@ -30,9 +30,7 @@ def _contents(snapshot: Path) -> dict[str, pl.DataFrame]:
 @pytest.fixture
 def two_worker_cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         yield cluster
 
 
