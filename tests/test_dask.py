@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from flows.runners import task_runner_for
 from tasks.config import Settings
 from tasks.schemas import PUBLISHED_TABLES
+from tests.snapshots import snapshot_contents
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-# Columns that legitimately change between runs over the same input.
-RUN_COLUMNS = {"run_id", "fetched_at", "translated_at", "rejected_at"}
-
-
-def _contents(snapshot: Path) -> dict[str, pl.DataFrame]:
-    out = {}
-    for name, table in PUBLISHED_TABLES.items():
-        frame = pl.read_parquet(sorted((snapshot / name).glob("*.parquet")))
-        keep = [c for c in table.names if c not in RUN_COLUMNS]
-        out[name] = frame.select(keep).sort(list(table.key))
-    return out
 
 
 @pytest.fixture
@@ -48,8 +36,8 @@ def test_dask_cluster_run_publishes_the_same_tables_as_a_single_process_run(
         assert prefixes[step].state_counts["memory"] == 3  # each of the 3 batches computed once
     assert len(two_worker_cluster.scheduler.workers) == 2
 
-    on_dask = _contents(Path(result["path"]))
-    single = _contents(seed_snapshot)  # threads in one process, default batch size
+    on_dask = snapshot_contents(Path(result["path"]))
+    single = snapshot_contents(seed_snapshot)  # threads in one process, default batch size
     for name in PUBLISHED_TABLES:
         assert_frame_equal(on_dask[name], single[name], check_row_order=True)
 

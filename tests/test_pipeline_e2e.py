@@ -12,20 +12,9 @@ from polars.testing import assert_frame_equal
 
 from flows.nightly import SnapshotRejectedError
 from tasks.schemas import PUBLISHED_TABLES
+from tests.snapshots import snapshot_contents
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-# Columns that legitimately change between runs over the same input.
-RUN_COLUMNS = {"run_id", "fetched_at", "translated_at", "rejected_at"}
-
-
-def _contents(snapshot: Path) -> dict[str, pl.DataFrame]:
-    out = {}
-    for name, table in PUBLISHED_TABLES.items():
-        frame = pl.read_parquet(sorted((snapshot / name).glob("*.parquet")))
-        keep = [c for c in table.names if c not in RUN_COLUMNS]
-        out[name] = frame.select(keep).sort(list(table.key))
-    return out
 
 
 def test_seed_run_publishes_every_table_with_contract_schema_and_manifest(seed_snapshot: Path):
@@ -63,7 +52,7 @@ def test_full_refresh_over_same_input_publishes_identical_tables(seed_copy: Path
     second = run_flow(seed_copy, full_refresh=True)
     out = seed_copy / "output" / "snapshots"
     assert second["run_id"] != first["run_id"]
-    a, b = _contents(out / first["run_id"]), _contents(out / second["run_id"])
+    a, b = snapshot_contents(out / first["run_id"]), snapshot_contents(out / second["run_id"])
     for name in PUBLISHED_TABLES:
         assert_frame_equal(a[name], b[name], check_row_order=True)
 

@@ -263,6 +263,7 @@ def test_prefect_api_restart_mid_run_the_run_completes_and_its_state_is_recorded
         while not list((output / "staging").glob("*/articles/*.parquet")) and time.monotonic() < deadline:
             assert run.poll() is None, log.read_text(encoding="utf-8")[-4000:]
             time.sleep(0.2)
+        assert run.poll() is None  # mid-run
         api.stop()  # the API goes away while the batches are being processed ...
         time.sleep(5)
         api.start()  # ... and comes back on the same port with the same database
@@ -301,6 +302,7 @@ def test_api_down_past_the_client_retries_the_data_outcome_is_atomic_and_a_rerun
         while not list((output / "staging").glob("*/articles/*.parquet")) and time.monotonic() < deadline:
             assert run.poll() is None, log.read_text(encoding="utf-8")[-4000:]
             time.sleep(0.2)
+        assert run.poll() is None  # mid-run
         api.stop()
         # The work goes on (task states travel as buffered events), but the flow run's final state cannot be
         # recorded: the process ends with an error once it gives up on the API.

@@ -124,6 +124,7 @@ def _bad_inputs(folder: Path) -> None:
         "names-with-invisibles.txt": NAMES.encode(),
         "long-line.txt": _long_line(200_000).encode(),
         "too-long.txt": _long_line(MAX_TEXT_CHARS + 1000).encode(),
+        "huge-record.jsonl": json.dumps({"title": "Dump", "text": _long_line(MAX_TEXT_CHARS + 10)}).encode() + b"\n",
         "copy of seed.txt": next(SEEDS.glob("000_*.txt")).read_bytes(),
         # Values a record states never become paths: ids and URLs with dot segments only feed hashes.
         "traversal.jsonl": (
@@ -207,6 +208,7 @@ def test_the_run_publishes_despite_every_hostile_file(hostile_run):
         ("report.html", "fetch", "binary_content"),
         ("fifty-megabytes.txt", "fetch", "too_large"),
         ("too-long.txt", "fetch", "too_long"),
+        ("huge-record.jsonl#1", "fetch", "too_long"),
         ("no-article.html", "fetch", "no_main_text"),
         ("copy of seed.txt", "fetch", "duplicate_content"),
         ("boilerplate-only.txt", "clean", "boilerplate_only"),
