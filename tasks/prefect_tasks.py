@@ -160,9 +160,7 @@ def step_timings(flow_run_id: str | None) -> list[Any]:
 
 
 @task(name="run-report", cache_policy=NO_CACHE)
-def run_report(
-    folder: Path, previous: Path | None, report: dict[str, Any], *, published: bool, output_dir: str
-) -> str:
+def run_report(folder: Path, previous: Path | None, report: dict[str, Any], *, published: bool, output_dir: str) -> str:
     """Publish the run report as a markdown artifact (key newsgraph-run-report) and return its text."""
     from prefect.artifacts import create_markdown_artifact
     from prefect.runtime import flow_run
