@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,10 +51,9 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class FetchOutcome:
-    """What fetch handed over: the batches to process, and paths of the new fetch state and run rejects."""
+    """What fetch handed over: the batches to process, how many documents and rejects, and how long it took."""
 
     batches: list[Batch]
-    state_path: str
     documents: int
     rejects: int
     seconds: float
@@ -87,17 +86,6 @@ def fault_point(name: str) -> None:
     import signal
 
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-@dataclass(slots=True)
-class StepTimer:
-    """Seconds spent inside step functions, per step (for the run report and the benchmark)."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def add(self, step: str, value: float) -> None:
-        """Accumulate `value` seconds for `step`."""
-        self.seconds[step] = self.seconds.get(step, 0.0) + value
 
 
 def stage_fetch(
@@ -143,7 +131,6 @@ def stage_fetch(
         batches.append(batch)
     return FetchOutcome(
         batches,
-        str(staging / "_state" / "fetch_state.parquet"),
         docs.height,
         result.rejects.height,
         time.perf_counter() - started,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -42,11 +43,11 @@ def _urls(server: LoopbackServer, *paths: str, name: str = "web") -> str:
     return f'[[sources]]\nkind = "urls"\nname = "{name}"\nurls = [{listed}]\n'
 
 
-def _fetch(tmp_path: Path, server: LoopbackServer, body: str, *, known=None, refetch=False, **http):
+def _fetch(tmp_path: Path, server: LoopbackServer, body: str, *, known=None, refetch=False, now=None, **http):
     path = tmp_path / "sources.toml"
     path.write_text(sources_toml(server, body, **http), encoding="utf-8")
     result = fetch_sources(
-        load_sources(path), raw_store=RawStore(tmp_path / "raw"), known=known, run_id="run", refetch=refetch
+        load_sources(path), raw_store=RawStore(tmp_path / "raw"), known=known, run_id="run", refetch=refetch, now=now
     )
     assert RAW_DOCUMENTS.check(result.documents) == []
     assert REJECTS.check(result.rejects) == []
@@ -390,17 +391,8 @@ def test_feed_items_are_fetched_with_lookback_and_filters(tmp_path, server):
         f'[[sources]]\nkind = "feed"\nname = "feed"\nurl = "{server.url("/feed.xml")}"\n'
         'lookback_days = 365\nexclude = ["/video/"]\n'
     )
-    path = tmp_path / "sources.toml"
-    path.write_text(sources_toml(server, body), encoding="utf-8")
-    from datetime import UTC, datetime
-
-    result = fetch_sources(
-        load_sources(path),
-        raw_store=RawStore(tmp_path / "raw"),
-        known=None,
-        run_id="r",
-        now=datetime(2024, 3, 6, tzinfo=UTC),
-    )
+    march_6 = datetime(2024, 3, 6, tzinfo=UTC)
+    result = _fetch(tmp_path, server, body, now=march_6)
     assert result.documents["source_uri"].to_list() == [server.url("/news/one")]
     doc = result.documents.row(0, named=True)
     assert doc["meta_title"] == "Feed title one"  # the page has no title; the feed's is used
@@ -408,13 +400,7 @@ def test_feed_items_are_fetched_with_lookback_and_filters(tmp_path, server):
     assert doc["meta_language"] == "en"
     assert server.hits("/news/old") == 0
     assert server.hits("/video/1") == 0
-    again = fetch_sources(
-        load_sources(path),
-        raw_store=RawStore(tmp_path / "raw"),
-        known=result.state,
-        run_id="r2",
-        now=datetime(2024, 3, 6, tzinfo=UTC),
-    )
+    again = _fetch(tmp_path, server, body, known=result.state, now=march_6)
     assert again.documents.height == 0
     assert server.seen("/feed.xml")[-1].headers.get("If-None-Match") == '"f1"'
 
@@ -453,17 +439,7 @@ def test_sitemap_index_with_gzip_child_filters_and_lookback(tmp_path, server):
         f'[[sources]]\nkind = "sitemap"\nname = "sm"\nurl = "{server.url("/sitemap.xml")}"\n'
         'include = ["/news/"]\nlookback_days = 30\n'
     )
-    path = tmp_path / "sources.toml"
-    path.write_text(sources_toml(server, body), encoding="utf-8")
-    from datetime import UTC, datetime
-
-    result = fetch_sources(
-        load_sources(path),
-        raw_store=RawStore(tmp_path / "raw"),
-        known=None,
-        run_id="r",
-        now=datetime(2024, 3, 10, tzinfo=UTC),
-    )
+    result = _fetch(tmp_path, server, body, now=datetime(2024, 3, 10, tzinfo=UTC))
     got = sorted(result.documents["source_uri"].to_list())
     assert got == [server.url("/news/0"), server.url("/news/2"), server.url("/news/3")]
     assert result.rejects.height == 0

@@ -35,22 +35,18 @@ def scan_table(folder: Path, table: Table) -> pl.LazyFrame:
     return pl.scan_parquet(parts, schema=table.schema) if parts else table.empty().lazy()
 
 
-def write_part(frame: pl.DataFrame, folder: Path, name: str) -> Path:
-    """Write one part atomically (temp file + rename), so a crash never leaves a truncated part."""
+def write_part(frame: pl.DataFrame | pl.LazyFrame, folder: Path, name: str) -> Path:
+    """Write one part atomically (temp file + rename), so a crash never leaves a truncated part.
+
+    A lazy frame is streamed to disk without being collected first.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.parquet"
     tmp = folder / f".{name}.parquet.tmp"
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
-    os.replace(tmp, target)
-    return target
-
-
-def sink_part(frame: pl.LazyFrame, folder: Path, name: str) -> Path:
-    """Stream a lazy frame into one part atomically (as `write_part`, without collecting it first)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.parquet"
-    tmp = folder / f".{name}.parquet.tmp"
-    frame.sink_parquet(tmp, compression="zstd", statistics=True)
+    if isinstance(frame, pl.LazyFrame):
+        frame.sink_parquet(tmp, compression="zstd", statistics=True)
+    else:
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
     os.replace(tmp, target)
     return target
 
@@ -127,7 +123,7 @@ def assemble_candidate(
     for old in part_files(candidate / ARTICLES.name):
         old.unlink()
     articles = everything.drop(_CLUSTER).join(clusters.lazy(), on="article_id", how="left")
-    sink_part(
+    write_part(
         articles.select([pl.col(n).cast(t) for n, t in ARTICLES.schema.items()]).sort("article_id"),
         candidate / ARTICLES.name,
         f"part-{run_id}",
