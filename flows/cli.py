@@ -9,14 +9,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from tasks.publish import SnapshotStore
+    from flows.private_api import PrivateApi
+    from tasks.publish import RemoteSnapshots, SnapshotStore
 
 
 def _prefect_defaults(*, verbose: bool = False) -> None:
@@ -42,7 +44,11 @@ def _summary_table(result: dict[str, Any], seconds: float) -> Table:
         return table
     validation = result.get("validation") or {}
     current = Path(result["path"]).parent.parent / "current"
-    table = Table(title=f"newsgraph run {result['run_id']}: published", caption=f"tables: {current}/<table>/*.parquet")
+    # On object storage, consumers read the pointer object, not the work directory's copy.
+    where = (
+        f"tables: listed in {result['pointer']}" if result.get("pointer") else f"tables: {current}/<table>/*.parquet"
+    )
+    table = Table(title=f"newsgraph run {result['run_id']}: published", caption=where)
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, count in (result.get("row_counts") or {}).items():
@@ -63,55 +69,83 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["NEWSGRAPH_WORKERS"] = str(args.workers)  # this process only: Settings read it like any setting
     import time
 
-    from rich.console import Console
+    from flows.private_api import private_api
 
-    from flows.nightly import SnapshotRejectedError, nightly
-    from flows.progress import RichReporter, reporting
-    from tasks.publish import RunLockedError
-
-    console = Console(stderr=True)
     started = time.perf_counter()
-    try:
-        with RichReporter(console, enabled=not args.verbose) as bars, reporting(bars):
-            result = nightly(
-                sources_file=args.sources,
-                settings_file=args.settings,
-                output_dir=args.output,
-                full_refresh=args.full_refresh,
-                reprocess=args.reprocess,
-                translator=args.translator,
-                batch_size=args.batch_size,
-                task_runner=args.task_runner,
-            )
-    except SnapshotRejectedError as exc:
-        print(f"validation failed, nothing published: {exc}", file=sys.stderr)
-        return 2
-    except RunLockedError as exc:
-        print(f"newsgraph run: not started: {exc}", file=sys.stderr)
-        return 75  # EX_TEMPFAIL: try again later
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"newsgraph run: {exc}", file=sys.stderr)
-        return 64
+    # The API server starts first, so it imports on the other core while this process imports the flow.
+    with private_api() as api:
+        from rich.console import Console
+
+        from flows.nightly import SnapshotRejectedError, nightly
+        from flows.progress import RichReporter, reporting
+        from tasks.publish import RunLockedError
+
+        console = Console(stderr=True)
+        try:
+            with _api_settings(api), RichReporter(console, enabled=not args.verbose) as bars, reporting(bars):
+                result = nightly(
+                    sources_file=args.sources,
+                    settings_file=args.settings,
+                    output_dir=args.output,
+                    full_refresh=args.full_refresh,
+                    reprocess=args.reprocess,
+                    translator=args.translator,
+                    batch_size=args.batch_size,
+                    task_runner=args.task_runner,
+                )
+        except SnapshotRejectedError as exc:
+            print(f"validation failed, nothing published: {exc}", file=sys.stderr)
+            return 2
+        except RunLockedError as exc:
+            print(f"newsgraph run: not started: {exc}", file=sys.stderr)
+            return 75  # EX_TEMPFAIL: try again later
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"newsgraph run: {exc}", file=sys.stderr)
+            return 64
     Console().print(_summary_table(result, time.perf_counter() - started))
     return 0
 
 
-def _store(args: argparse.Namespace) -> SnapshotStore:
-    from tasks.config import load_settings
-    from tasks.publish import SnapshotStore
+@contextmanager
+def _api_settings(api: PrivateApi | None) -> Iterator[None]:
+    """Prefect settings naming the private API once it answers (its URL changes only if its port was taken)."""
+    if api is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    return SnapshotStore(load_settings(args.settings, overrides={"output_dir": args.output}).output_dir)
+    url = api.wait(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
+    finally:
+        # Send the run's last logs and events while the server is still there (it stops when the block ends).
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
+
+
+def _stores(args: argparse.Namespace) -> tuple[SnapshotStore, RemoteSnapshots | None, float]:
+    """The output's local store (for a URL output: its work directory), its remote side, and the lock timeout."""
+    from tasks.config import load_settings
+    from tasks.publish import open_stores
+
+    settings = load_settings(args.settings, overrides={"output_dir": args.output})
+    store, remote = open_stores(settings)
+    return store, remote, settings.lock_timeout
 
 
 def _publish(args: argparse.Namespace) -> int:
     from tasks.config import load_settings
-    from tasks.publish import SnapshotStore, StaleCandidateError, republish, run_lock
+    from tasks.publish import StaleCandidateError, open_stores, remote_lease, republish, run_lock
     from tasks.validate import failure_lines
 
     settings = load_settings(args.settings, overrides={"output_dir": args.output})
-    store = SnapshotStore(settings.output_dir)
+    store, remote = open_stores(settings)
     try:
-        with run_lock(store.root, timeout=settings.lock_timeout):
+        with run_lock(store.root, timeout=settings.lock_timeout), remote_lease(remote, timeout=settings.lock_timeout):
             done = republish(
                 store,
                 args.run_id,
@@ -119,6 +153,7 @@ def _publish(args: argparse.Namespace) -> int:
                 force=args.force,
                 allow_row_count_change=args.allow_row_count_change,
                 allow_contract_change=args.allow_contract_change,
+                remote=remote,
             )
     except (FileNotFoundError, StaleCandidateError) as exc:
         print(f"not published: {exc}", file=sys.stderr)
@@ -131,6 +166,8 @@ def _publish(args: argparse.Namespace) -> int:
         print(f"details: {docs or done.folder / 'validation' / 'result.json'}")
         return 2
     print(f"published {args.run_id}: current -> {done.folder}")
+    if remote is not None:
+        print(f"  uploaded: {remote.url}/snapshots/{args.run_id}, named by {remote.pointer_url}")
     print(f"  validation: {done.report['evaluated']} expectations, {done.report['warnings']} warnings")
     print(f"  data docs:  {docs}")
     if done.pruned:
@@ -154,6 +191,9 @@ def _translate(args: argparse.Namespace) -> int:
     except SnapshotRejectedError as exc:
         print(f"validation failed, nothing published: {exc}", file=sys.stderr)
         return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"newsgraph translate: {exc}", file=sys.stderr)
+        return 64
     done = ", ".join(f"{n} {status}" for status, n in sorted(result["translations"].items())) or "no rows changed"
     if not result["published"]:
         print(f"nothing translated ({done}): current snapshot is still {result['current']}")
@@ -163,25 +203,67 @@ def _translate(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from tasks.config import load_settings
-    from tasks.publish import SnapshotStore, run_lock
+    from tasks.publish import remote_lease, run_lock
 
-    settings = load_settings(args.settings, overrides={"output_dir": args.output})
-    store = SnapshotStore(settings.output_dir)
+    store, remote, timeout = _stores(args)
+    # A URL output's pointer is current.json: rolling back rewrites it (the next run's work directory follows).
+    target = store if remote is None else remote
     try:
-        with run_lock(store.root, timeout=settings.lock_timeout):
-            before = store.current_run_id()
-            after = store.rollback(args.run_id)
+        with run_lock(store.root, timeout=timeout), remote_lease(remote, timeout=timeout):
+            before = target.current_run_id()
+            after = target.rollback(args.run_id)
     except ValueError as exc:
-        print(f"not rolled back: {exc}; snapshots: {', '.join(store.published_run_ids()) or 'none'}", file=sys.stderr)
+        print(f"not rolled back: {exc}; snapshots: {', '.join(target.published_run_ids()) or 'none'}", file=sys.stderr)
         return 2
-    print(f"current -> {after} (was {before})")
+    print(f"{'current' if remote is None else remote.pointer_url} -> {after} (was {before})")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store, remote, _ = _stores(args)
+    if remote is not None:
+        return _remote_status(store, remote)
     cur = store.current()
+
+    print(
+        json.dumps(
+            {
+                "current": store.current_run_id(),
+                "manifest": store.manifest(cur) if cur else None,
+                "snapshots": store.published_run_ids(),
+                "quarantine": _quarantine(store),
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    return 0
+
+
+def _remote_status(store: SnapshotStore, remote: RemoteSnapshots) -> int:
+    """Status of a URL output: its pointer and snapshots; quarantine lives in the local work directory."""
+    pointer = remote.pointer()
+    current = str(pointer["run_id"]) if pointer else None
+    print(
+        json.dumps(
+            {
+                "output": remote.url,
+                "pointer": remote.pointer_url,
+                "current": current,
+                "manifest": remote.manifest(current) if current else None,
+                "snapshots": remote.published_run_ids(),
+                "work_dir": str(store.root),
+                "quarantine": _quarantine(store),
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    return 0
+
+
+def _quarantine(store: SnapshotStore) -> list[dict[str, Any]]:
+    """What each quarantined candidate of a store is: run, counts, the validation verdict, its Data Docs."""
 
     def brief(folder: Path) -> dict[str, Any]:
         try:
@@ -197,19 +279,7 @@ def _status(args: argparse.Namespace) -> int:
             "data_docs": str(folder / docs) if docs else None,
         }
 
-    print(
-        json.dumps(
-            {
-                "current": store.current_run_id(),
-                "manifest": store.manifest(cur) if cur else None,
-                "snapshots": store.published_run_ids(),
-                "quarantine": [brief(store.quarantined(r)) for r in store.quarantined_run_ids()],
-            },
-            indent=2,
-            default=str,
-        )
-    )
-    return 0
+    return [brief(store.quarantined(r)) for r in store.quarantined_run_ids()]
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -247,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsgraph", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--settings", help="pipeline settings TOML ([pipeline] table); NEWSGRAPH_* env vars override")
-    common.add_argument("--output", help="output root (default: output/)")
+    common.add_argument(
+        "--output", help="output root: a path or an fsspec URL such as s3://bucket/prefix (default: output/)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
@@ -318,7 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--char-budget", type=int, help="characters this run may send to the translator")
     tr.set_defaults(func=_translate)
 
-    rb = sub.add_parser("rollback", parents=[common], help="point output/current at an earlier snapshot")
+    rb = sub.add_parser(
+        "rollback",
+        parents=[common],
+        help="point output/current (current.json of a URL output) at an earlier snapshot",
+    )
     rb.add_argument("run_id", nargs="?", help="snapshot to point at (default: the one before current)")
     rb.set_defaults(func=_rollback)
 
@@ -328,10 +404,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `newsgraph` command."""
+    """Run one command; returns its exit code (tests call this in-process)."""
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 
+def entry(argv: Sequence[str] | None = None) -> NoReturn:
+    """The `newsgraph` command: `main`, then exit without tearing the interpreter down.
+
+    A run imports Prefect, polars, Great Expectations and their dependencies; freeing all of that module by module
+    at exit takes 1-2 s and does nothing a new process would not do anyway. Threads are joined and exit handlers run
+    (logging flushes, temporary folders are removed) exactly as at a normal exit; only the teardown is skipped.
+    """
+    code = main(argv)
+    import atexit
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # noqa: SLF001 - what the interpreter runs at exit, run now
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

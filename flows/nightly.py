@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
+from prefect.task_runners import TaskRunner
 from pydantic import AfterValidator, Field
 
 from flows.progress import reporter
@@ -16,8 +17,9 @@ from flows.runners import task_runner_for
 from tasks import prefect_tasks as t
 from tasks.config import Settings, known_translators, load_settings
 from tasks.ids import new_run_id
-from tasks.publish import SnapshotStore, run_lock
+from tasks.publish import open_stores, remote_lease, run_lock
 from tasks.steps import Batch, rejects_already_published, write_manifest
+from tasks.validate import preload_in_background
 from tasks.validate.report import rejection_message
 
 
@@ -45,21 +47,11 @@ def _check_inputs(sources_file: str, settings_file: str | None, *, reprocess: bo
 
 
 def _absolute_locations(settings: Settings) -> Settings:
-    """Settings with local locations made absolute: task runs in other processes or on Dask workers see the same."""
-    update = {}
-    for name in ("output_dir", "raw_dir"):
-        value = getattr(settings, name)
-        if not value:
-            continue
-        scheme, sep, rest = value.partition("://")
-        if sep and scheme != "file":
-            # The snapshot switch is a symlink and the run lock an fcntl lock: both need a local (or mounted) disk.
-            raise ValueError(
-                f"{name} {value!r}: only local paths (or file:// URLs) are supported today; object storage needs "
-                "the manifest-pointer publish described in docs/operations.md"
-            )
-        update[name] = str(Path(rest if sep else value).resolve())
-    return settings.model_copy(update=update)
+    """Settings with local locations made absolute: task runs in other processes or on Dask workers see the same.
+
+    An fsspec URL output (s3://, gs://, file://, ...) keeps its URL and gets an absolute local work directory.
+    """
+    return settings.with_absolute_locations()
 
 
 @flow(name="newsgraph-nightly", log_prints=True, validate_parameters=True)
@@ -105,31 +97,36 @@ def nightly(  # keyword-only: runs are started with named parameters
     settings = _absolute_locations(settings)
     log = get_run_logger()
     progress = reporter()
-    store = SnapshotStore(settings.output_dir)
+    store, remote = open_stores(settings)  # remote: the object-storage side of a URL output; store: local files
     run_id = new_run_id()
-    with run_lock(store.root, timeout=settings.lock_timeout):
+    with run_lock(store.root, timeout=settings.lock_timeout), remote_lease(remote, timeout=settings.lock_timeout):
+        if remote is not None and (synced := remote.sync_down(store)):
+            log.info("current snapshot %s of %s is in the work directory %s", synced, remote.url, store.root)
         previous = store.current()
         # Holding the lock, no other run is alive: scratch folders here are from runs that crashed (rebuilt below).
         if abandoned := store.clear_abandoned():
             log.warning("removed what crashed runs left behind: %s", ", ".join(abandoned))
         staging = store.staging(run_id)
-        fetched = t.fetch(
-            sources_file, settings, staging, previous, run_id, full_refresh=full_refresh, reprocess=reprocess
-        )
-        progress.total("fetched", fetched.documents)
-        progress.advance("fetched", fetched.documents)
-        if (
-            not fetched.batches
-            and previous is not None
-            and not (full_refresh or reprocess)
-            # A file that is still too large or a URL that still 404s is not news: no new snapshot every night.
-            and (fetched.rejects == 0 or rejects_already_published(staging, previous))
-        ):
-            store.clear_staging(run_id)
-            log.info("nothing new since snapshot %s; nothing published", previous.name)
-            return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
-        _process_batches(fetched.batches, settings, run_id)
-        counts = t.assemble(settings.output_dir, run_id, previous, carry_forward=not (full_refresh or reprocess))
+        # Entered before fetch, so process-pool workers start and load their models while fetch runs.
+        with task_runner_for(settings) as runner:
+            fetched = t.fetch(
+                sources_file, settings, staging, previous, run_id, full_refresh=full_refresh, reprocess=reprocess
+            )
+            progress.total("fetched", fetched.documents)
+            progress.advance("fetched", fetched.documents)
+            if (
+                not fetched.batches
+                and previous is not None
+                and not (full_refresh or reprocess)
+                # A file that is still too large or a URL that still 404s is not news: no new snapshot every night.
+                and (fetched.rejects == 0 or rejects_already_published(staging, previous))
+            ):
+                store.clear_staging(run_id)
+                log.info("nothing new since snapshot %s; nothing published", previous.name)
+                return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
+            preload_in_background()  # validation comes last; its import runs while this process waits for batches
+            _process_batches(runner, fetched.batches, settings, run_id)
+        counts = t.assemble(str(store.root), run_id, previous, carry_forward=not (full_refresh or reprocess))
         candidate = store.candidate(run_id)
         report = t.validate(candidate, settings, previous, run_id)
         manifest = write_manifest(
@@ -152,9 +149,14 @@ def nightly(  # keyword-only: runs are started with named parameters
             },
         )
         store.clear_staging(run_id)
-        where = t.publish(settings.output_dir, run_id, passed=report["success"])
+        where = t.publish(str(store.root), run_id, passed=report["success"])
+        if remote is not None and report["success"]:
+            remote.publish(store, run_id)
+            log.info("uploaded %s to %s; %s names it", run_id, remote.url, remote.pointer_url)
         t.run_report(where, previous, report, published=report["success"], output_dir=settings.output_dir)
-        t.prune(settings.output_dir, settings.keep_snapshots)
+        t.prune(str(store.root), settings.keep_snapshots)
+        if remote is not None and (pruned := remote.prune(settings.keep_snapshots)):
+            log.info("pruned from %s: %s", remote.url, ", ".join(pruned))
         if not report["success"]:
             raise SnapshotRejectedError(rejection_message(run_id, where, report))
         return {
@@ -165,25 +167,31 @@ def nightly(  # keyword-only: runs are started with named parameters
             "row_counts": manifest["row_counts"],
             "validation": manifest["validation"],
             "data_docs": str(where / report["data_docs"]) if report.get("data_docs") else None,
+            "pointer": remote.pointer_url if remote is not None else None,
         }
 
 
-def _process_batches(batches: list[Batch], settings: Settings, run_id: str) -> None:
+def _process_batches(runner: TaskRunner[Any], batches: list[Batch], settings: Settings, run_id: str) -> None:
     """Clean, then translate and extract, every batch on the configured task runner; re-raise the first failure."""
     progress = reporter()
     for step in ("cleaned", "translated", "extracted"):
         progress.total(step, len(batches))
     step_of: dict[str, str] = {}
     futures: list[PrefectFuture[Batch]] = []
-    with task_runner_for(settings) as runner:
-        for batch in batches:
-            cleaned = runner.submit(t.clean, {"batch": batch, "run_id": run_id})
-            translated = runner.submit(t.translate, {"batch": cleaned, "settings": settings})
-            extracted = runner.submit(t.extract, {"batch": cleaned})
-            for future, step in ((cleaned, "cleaned"), (translated, "translated"), (extracted, "extracted")):
-                step_of[str(future.task_run_id)] = step
-                futures.append(future)
-        for future in as_completed(futures):
-            progress.advance(step_of[str(future.task_run_id)])
-        for future in futures:
-            future.result()  # raises the task's exception; Prefect has already retried it
+    # Every clean first: a task that waits for another holds one of the runner's few submission threads until it
+    # can start (Prefect's process pool resolves dependencies that way), so clean, translate, extract per batch in
+    # turn would leave the second worker waiting behind the first batch.
+    cleaned = [runner.submit(t.clean, {"batch": batch, "run_id": run_id}) for batch in batches]
+    for future in cleaned:
+        step_of[str(future.task_run_id)] = "cleaned"
+        futures.append(future)
+    for clean_done in cleaned:
+        translated = runner.submit(t.translate, {"batch": clean_done, "settings": settings})
+        extracted = runner.submit(t.extract, {"batch": clean_done})
+        for future, step in ((translated, "translated"), (extracted, "extracted")):
+            step_of[str(future.task_run_id)] = step
+            futures.append(future)
+    for future in as_completed(futures):
+        progress.advance(step_of[str(future.task_run_id)])
+    for future in futures:
+        future.result()  # raises the task's exception; Prefect has already retried it

@@ -7,11 +7,34 @@ or an existing Dask scheduler without being redeployed: the choice is a run para
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Self
 
-from prefect.task_runners import TaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from tasks.config import Settings
+from tasks.steps import warm_up
+
+
+def _started() -> None:
+    """Nothing: submitted once per worker so every worker process starts (and warms up) right away."""
+
+
+class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
+    """Prefect's process pool whose workers start when the runner is entered and load the models before any task.
+
+    The stock pool starts a worker at the first submit, which in the flow is after fetch; entered before fetch,
+    this one lets the workers import and load on the second core while the flow's process fetches.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, initializer=warm_up)
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        if self._executor is not None:
+            for _ in range(self._max_workers):
+                self._executor.submit(_started)
+        return self
 
 
 def _cpus() -> int:
@@ -27,9 +50,7 @@ def task_runner_for(settings: Settings) -> TaskRunner[Any]:
 
         return ThreadPoolTaskRunner(max_workers=workers)
     if kind == "processes":
-        from prefect.task_runners import ProcessPoolTaskRunner
-
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return WarmProcessPoolTaskRunner(max_workers=workers)
     from prefect_dask.task_runners import DaskTaskRunner
 
     if kind == "dask":

@@ -261,3 +261,33 @@ def test_example_sources_file_parses_and_docs_cover_every_option():
         assert f"\n{name} = " in example_text, f"example lacks [http] {name}"
     for name in RecordFields.model_fields:
         assert f"`{name}`" in docs
+
+
+def test_spilled_documents_come_in_read_order_batches_and_lose_nothing(tmp_path, docs):
+    # Many small files and a record file: the directory is read in rounds and documents leave in batches.
+    for n in range(23):
+        (docs / f"a{n:02d}.txt").write_text(f"{P1} Number {n}.\n\n{P2}", encoding="utf-8")
+    (docs / "z.jsonl").write_text(
+        "\n".join(json.dumps({"id": n, "text": f"{P2} Record {n}."}) for n in range(9)), encoding="utf-8"
+    )
+    whole = _fetch(tmp_path)
+    parts: list[pl.DataFrame] = []
+    spilled = fetch_sources(
+        load_sources(tmp_path / "sources.toml"),
+        raw_store=RawStore(tmp_path / "raw2"),
+        known=None,
+        run_id="r",
+        spill=parts.append,
+        spill_rows=5,
+    )
+    assert [p.height for p in parts] == [5] * 6  # 32 documents: six full batches spilled...
+    assert spilled.documents.height == 2  # ...and the last two handed back
+    for part in parts:
+        assert RAW_DOCUMENTS.check(part) == []
+        assert part["article_id"].is_sorted()
+    # Read order: all .txt files (sorted by name) before the record file's rows.
+    sources = [uri for p in [*parts, spilled.documents] for uri in p.sort("source_uri")["source_uri"]]
+    assert ["z.jsonl" in uri for uri in sources] == [False] * 23 + [True] * 9
+    together = pl.concat([*parts, spilled.documents]).sort("article_id")
+    assert_frame_equal(together.drop("fetched_at"), whole.documents.drop("fetched_at"))
+    assert_frame_equal(spilled.state.drop("fetched_at"), whole.state.drop("fetched_at"))

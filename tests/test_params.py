@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -128,9 +129,20 @@ def test_known_translators_include_the_default():
     assert Settings().translator in known_translators()
 
 
-@pytest.mark.parametrize("location", ["s3://bucket/newsgraph", "gs://bucket/newsgraph"])
-def test_object_storage_output_is_refused_with_a_pointer_to_the_docs(seed_copy: Path, location):
-    with pytest.raises(ValueError, match=r"only local paths .* docs/operations\.md"):
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("nosuchfs://bucket/newsgraph", "Protocol not known: nosuchfs"),
+        pytest.param(
+            "gs://bucket/newsgraph",
+            "install gcsfs",
+            marks=pytest.mark.skipif(find_spec("gcsfs") is not None, reason="gcsfs is installed"),
+        ),
+    ],
+)
+def test_object_storage_output_that_cannot_be_opened_fails_before_any_work(seed_copy: Path, location, message):
+    with pytest.raises(ValueError, match=message):
         nightly(sources_file=str(seed_copy / "sources.toml"), output_dir=location)
-    assert not Path("s3:").exists()
+    assert not Path("nosuchfs:").exists()
     assert not Path("gs:").exists()
+    assert not Path(".newsgraph-work").exists()  # the default work directory was not created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,9 +17,15 @@ from tasks.schemas import FETCH_STATE
 __all__ = ["FetchResult", "documents_from_raw", "fetch_sources", "load_sources", "reject_rows"]
 
 
+Spill = Callable[[pl.DataFrame], None]
+
+
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """New or changed documents (RAW_DOCUMENTS), documents that failed (REJECTS), and the fetch state after the run."""
+    """New or changed documents (RAW_DOCUMENTS), documents that failed (REJECTS), and the fetch state after the run.
+
+    With a `spill`, `documents` holds only those not yet spilled (fewer than `spill_rows`).
+    """
 
     documents: pl.DataFrame
     rejects: pl.DataFrame
@@ -33,15 +40,19 @@ def fetch_sources(
     run_id: str,
     now: datetime | None = None,
     refetch: bool = False,
+    spill: Spill | None = None,
+    spill_rows: int = 0,
 ) -> FetchResult:
     """Read every source; store bytes in the raw layer; return what is new or changed since `known`.
 
-    `refetch` (a full refresh) asks servers again without validators and ignores recently fetched bytes.
+    `refetch` (a full refresh) asks servers again without validators and ignores recently fetched bytes. With
+    `spill`, new documents are handed to it `spill_rows` at a time as they are read, so a large first run never
+    holds every body at once.
     """
     from tasks.fetch.local import read_directory
 
     moment = now or datetime.now(UTC)
-    ledger = Ledger(known, run_id=run_id, now=moment)
+    ledger = Ledger(known, run_id=run_id, now=moment, spill=spill, spill_rows=spill_rows)
     web = []
     for source in sources.sources:
         if isinstance(source, DirectorySource):
@@ -63,11 +74,17 @@ def fetch_sources(
 
 
 def documents_from_raw(
-    state: pl.DataFrame, *, raw_store: RawStore, run_id: str, now: datetime | None = None
+    state: pl.DataFrame,
+    *,
+    raw_store: RawStore,
+    run_id: str,
+    now: datetime | None = None,
+    spill: Spill | None = None,
+    spill_rows: int = 0,
 ) -> FetchResult:
     """Rebuild RAW_DOCUMENTS for every document of a fetch state from the raw layer, without fetching."""
     moment = now or datetime.now(UTC)
-    ledger = Ledger(None, run_id=run_id, now=moment)
+    ledger = Ledger(None, run_id=run_id, now=moment, spill=spill, spill_rows=spill_rows)
     rows = FETCH_STATE.conform(state).sort("article_id").to_dicts()
     # Articles first, so a former duplicate is compared against the article it repeated, as when it was fetched.
     rows.sort(key=lambda r: r["duplicate_of"] is not None)

@@ -32,6 +32,8 @@ from tasks.rawstore import RawStore
 FILE_TYPES = {".txt": TEXT, ".html": HTML, ".htm": HTML}
 RECORD_FILES = {".jsonl": JSONL_RECORD, ".csv": CSV_RECORD}
 _READERS = 4
+_ROUND_FILES = 512
+_ROUND_BYTES = 64 << 20
 _RECORD_KEYS = ("url", "title", "published_at", "author", "publisher", "language", "text", "html")
 
 
@@ -94,12 +96,46 @@ def read_directory(
             out.append((path, data, raw_store.put(data)))
         return out
 
-    # Reading, hashing and writing blobs release the GIL: a few threads over large chunks overlap the I/O.
-    step = max(1, -(-len(files) // _READERS))
+    # Reading, hashing and writing blobs release the GIL: a few threads over large chunks overlap the I/O. Files
+    # are read a round at a time, so a large directory is never in memory at once.
     with ThreadPoolExecutor(max_workers=_READERS) as pool:
-        loaded = [
-            item for part in pool.map(load, [files[i : i + step] for i in range(0, len(files), step)]) for item in part
-        ]
+        for files_round in _rounds(files):
+            step = max(1, -(-len(files_round) // _READERS))
+            chunks = [files_round[i : i + step] for i in range(0, len(files_round), step)]
+            loaded = [item for part in pool.map(load, chunks) for item in part]
+            _read_loaded(
+                loaded, source, base=base, base_row=base_row, raw_store=raw_store, ledger=ledger, max_bytes=max_bytes
+            )
+
+
+def _rounds(files: list[Path]) -> Iterator[list[Path]]:
+    """Consecutive groups of at most _ROUND_FILES files and (about) _ROUND_BYTES bytes."""
+    current: list[Path] = []
+    size = 0
+    for path in files:
+        try:
+            length = path.stat().st_size
+        except OSError:
+            length = 0  # read_bytes reports it
+        if current and (len(current) >= _ROUND_FILES or size + length > _ROUND_BYTES):
+            yield current
+            current, size = [], 0
+        current.append(path)
+        size += length
+    if current:
+        yield current
+
+
+def _read_loaded(
+    loaded: list[tuple[Path, bytes | None, str | None]],
+    source: DirectorySource,
+    *,
+    base: Path,
+    base_row: dict[str, Any],
+    raw_store: RawStore,
+    ledger: Ledger,
+    max_bytes: int,
+) -> None:
     for path, data, digest in loaded:
         rel = _relative(path, base)
         suffix = path.suffix.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,9 +32,24 @@ def reject_rows(rows: list[dict[str, object]], *, run_id: str, now: datetime) ->
 class Ledger:
     """Collects this run's outcomes against the previous fetch state (thread-safe)."""
 
-    def __init__(self, known: pl.DataFrame | None, *, run_id: str, now: datetime) -> None:
+    def __init__(
+        self,
+        known: pl.DataFrame | None,
+        *,
+        run_id: str,
+        now: datetime,
+        spill: Callable[[pl.DataFrame], None] | None = None,
+        spill_rows: int = 0,
+    ) -> None:
+        """Start a ledger against the previous fetch state `known`.
+
+        `spill`, when given, receives the new documents `spill_rows` at a time (RAW_DOCUMENTS frames in the order
+        they were added, each sorted by article id) instead of keeping them all until `documents()`.
+        """
         self.run_id = run_id
         self.now = now
+        self._spill = spill
+        self._spill_rows = spill_rows
         self._lock = threading.Lock()
         known = FETCH_STATE.conform(known) if known is not None and known.height else FETCH_STATE.empty()
         self.known = known
@@ -128,9 +144,13 @@ class Ledger:
                 self._content[outcome.content_sha256] = (row["article_id"], row["source_uri"])
             self._state[row["article_id"]] = full
             self._docs.append({**full, "text": outcome.text})
+            if self._spill is not None and len(self._docs) >= self._spill_rows:
+                # Under the lock, so parts are handed over in the order documents were added.
+                self._spill(self.documents())
+                self._docs = []
 
     def documents(self) -> pl.DataFrame:
-        """New or changed documents of this run (RAW_DOCUMENTS)."""
+        """New or changed documents of this run not yet handed to `spill` (RAW_DOCUMENTS, sorted by article id)."""
         if not self._docs:
             return RAW_DOCUMENTS.empty()
         return RAW_DOCUMENTS.conform(pl.DataFrame(self._docs, infer_schema_length=None)).sort("article_id")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasks.config import Settings
 from tasks.publish.store import SnapshotStore
+
+if TYPE_CHECKING:
+    from tasks.publish.remote import RemoteSnapshots
 
 
 class StaleCandidateError(RuntimeError):
@@ -33,10 +36,17 @@ def republish(
     force: bool = False,
     allow_row_count_change: bool = False,
     allow_contract_change: bool = False,
+    remote: RemoteSnapshots | None = None,
 ) -> Republished:
-    """Re-validate a quarantined (or abandoned) candidate and publish it when no critical expectation fails."""
+    """Re-validate a quarantined (or abandoned) candidate and publish it when no critical expectation fails.
+
+    With `remote` (an object-storage output, `store` its work directory) the candidate is checked against the remote
+    current snapshot and, once published locally, uploaded and named by `current.json`.
+    """
     from tasks.steps import VALIDATION_RESULT, stage_validate, utc_now, validation_summary, write_json
 
+    if remote is not None:
+        remote.sync_down(store)
     folder = next((f for f in (store.quarantined(run_id), store.candidate(run_id)) if f.exists()), None)
     if folder is None:
         raise FileNotFoundError(f"no quarantined or candidate snapshot {run_id} under {store.root}")
@@ -74,4 +84,9 @@ def republish(
     if not report["success"]:
         return Republished(run_id, report, folder, published=False, pruned=[])
     target = store.publish(run_id)
-    return Republished(run_id, report, target, published=True, pruned=store.prune(settings.keep_snapshots))
+    if remote is not None:
+        remote.publish(store, run_id)
+    pruned = store.prune(settings.keep_snapshots)
+    if remote is not None:
+        pruned = sorted({*pruned, *remote.prune(settings.keep_snapshots)})
+    return Republished(run_id, report, target, published=True, pruned=pruned)

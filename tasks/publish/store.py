@@ -5,6 +5,10 @@ Layout under the output root:
     snapshots/<run_id>/     published, immutable
     quarantine/<run_id>/    failed a critical expectation; kept for inspection and re-publishing
     current -> snapshots/<run_id>   symlink replaced with os.replace, so readers see old or new, never a mix
+    incoming/<run_id>/      a snapshot being downloaded from an object-storage output (tasks.publish.remote)
+
+For an output on object storage (an fsspec URL) this is the run's local work directory, and
+`tasks.publish.remote.RemoteSnapshots` mirrors what it publishes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ class SnapshotStore:
     """Owns every directory a run writes under the output root."""
 
     def __init__(self, root: str | Path) -> None:
+        if isinstance(root, str) and "://" in root:
+            # Path("s3://b/x") would quietly become a local folder "s3:/b/x".
+            raise ValueError(
+                f"{root} is a URL: open the stores with tasks.publish.open_stores(settings), which works in a local "
+                "work directory and publishes to the URL"
+            )
         self.root = Path(root)
 
     @property
@@ -44,6 +54,10 @@ class SnapshotStore:
     def staging(self, run_id: str) -> Path:
         """Scratch folder for a run's batch hand-overs."""
         return self.root / "staging" / _safe(run_id)
+
+    def incoming(self, run_id: str) -> Path:
+        """Folder a snapshot is downloaded into before it takes its place under snapshots/."""
+        return self.root / "incoming" / _safe(run_id)
 
     def current(self) -> Path | None:
         """The published snapshot `current` points to, or None before the first publish."""
@@ -101,6 +115,10 @@ class SnapshotStore:
         os.replace(tmp, self.current_link)
         _fsync_dir(self.root)
 
+    def clear_current(self) -> None:
+        """Remove the `current` pointer (the snapshots stay): an object-storage output has published nothing yet."""
+        self.current_link.unlink(missing_ok=True)
+
     def quarantine(self, run_id: str) -> Path:
         """Move a failed candidate aside; `current` is not touched."""
         target = self.quarantined(run_id)
@@ -143,7 +161,7 @@ class SnapshotStore:
     def clear_abandoned(self) -> list[str]:
         """Remove staging folders and candidates left by runs that died; call it holding the run lock."""
         removed = []
-        for base in (self.root / "staging", self.root / "candidates"):
+        for base in (self.root / "staging", self.root / "candidates", self.root / "incoming"):
             for folder in sorted(base.iterdir()) if base.exists() else []:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(f"{base.name}/{folder.name}")

@@ -1,6 +1,6 @@
 """Validate: expectation suites that decide whether a candidate snapshot may be published."""
 
-from tasks.validate.gate import CONTRACT_SUITE, DEFAULT_SUITES, load_suite_specs, validate_tables
+from tasks.validate.gate import CONTRACT_SUITE, DEFAULT_SUITES, load_suite_specs, preload_in_background, validate_tables
 from tasks.validate.params import GateParameters
 from tasks.validate.report import ExpectationOutcome, ValidationReport, failure_lines, rejection_message
 
@@ -12,6 +12,7 @@ __all__ = [
     "ValidationReport",
     "failure_lines",
     "load_suite_specs",
+    "preload_in_background",
     "rejection_message",
     "validate_tables",
 ]

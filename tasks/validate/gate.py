@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
+import threading
 import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +29,29 @@ DEFAULT_SUITES = Path(__file__).resolve().parents[2] / "expectations"
 CONTRACT_SUITE = "contract"
 _SAMPLE = 5
 _COLUMN_KEYS = ("column", "column_A", "column_B")
+
+
+_preloading: list[threading.Thread] = []
+
+
+def preload_in_background() -> None:
+    """Start importing Great Expectations in a thread (seconds of work) while the run does other things.
+
+    The flow's process mostly waits while batches run in worker processes or while the API server starts; the
+    validate step then finds the module imported. Python's import lock makes a validate that comes early simply
+    wait for the import to finish. Only the first call starts a thread.
+    """
+    if _preloading or "great_expectations" in sys.modules:
+        return
+    thread = threading.Thread(target=_import_engine, name="preload-great-expectations")
+    _preloading.append(thread)
+    thread.start()
+
+
+def _import_engine() -> None:
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    import great_expectations
+    import great_expectations.execution_engine.pandas_execution_engine  # noqa: F401
 
 
 def load_suite_specs(suites_dir: Path = DEFAULT_SUITES) -> dict[str, dict[str, Any]]:
