@@ -20,7 +20,7 @@ from pydantic import AfterValidator, Field
 
 from tasks.config import Settings, load_settings
 from tasks.ids import new_run_id
-from tasks.publish import SnapshotStore, read_table, run_lock, scan_table, write_part
+from tasks.publish import open_stores, read_table, remote_lease, run_lock, scan_table, write_part
 from tasks.publish.assemble import carry_forward
 from tasks.schemas import ARTICLES, PUBLISHED_TABLES, TRANSLATIONS
 from tasks.steps import stage_validate, write_manifest
@@ -95,11 +95,15 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
 ) -> dict[str, Any]:
     """Translate the current snapshot's pending rows and publish a validated snapshot when any row changed."""
     started = time.perf_counter()
-    settings = load_settings(settings_file, overrides={"output_dir": output_dir, "translator": translator})
+    settings = load_settings(
+        settings_file, overrides={"output_dir": output_dir, "translator": translator}
+    ).with_absolute_locations()
     check_translator(settings.translator)
     log = get_run_logger()
-    store = SnapshotStore(settings.output_dir)
-    with run_lock(store.root, timeout=settings.lock_timeout):
+    store, remote = open_stores(settings)  # remote: the object-storage side of a URL output, as in the nightly flow
+    with run_lock(store.root, timeout=settings.lock_timeout), remote_lease(remote, timeout=settings.lock_timeout):
+        if remote is not None:
+            remote.sync_down(store)
         previous = store.current()
         if previous is None:
             raise FileNotFoundError(f"no published snapshot under {store.root}; run `newsgraph run` first")
@@ -136,7 +140,11 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
             where = store.quarantine(run_id)
             raise SnapshotRejectedError(f"snapshot {run_id} failed validation (quarantined at {where})")
         published = store.publish(run_id)
+        if remote is not None:
+            remote.publish(store, run_id)
         store.prune(settings.keep_snapshots)
+        if remote is not None:
+            remote.prune(settings.keep_snapshots)
         log.info("published %s with %s", run_id, statuses)
         return {
             "run_id": run_id,

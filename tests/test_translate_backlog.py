@@ -142,3 +142,43 @@ def test_api_key_can_come_from_a_prefect_secret_block():
         assert translator.translate(["광주"], source="ko", target="en") == ["\u27e6ko>en 광주\u27e7"]
     assert fake.requests[0]["api_key"] == KEY
     assert KEY not in repr(translator)
+
+
+def test_backlog_on_an_object_store_output_moves_the_pointer(seed_copy, run_flow, monkeypatch, tmp_path):
+    import fsspec
+
+    from flows.translate import translate_backlog
+    from tasks.publish import RemoteSnapshots
+    from tasks.publish.reader import read_current
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    url = f"memory://backlog-{tmp_path.name}/out"
+    try:
+        nightly = _settings(seed_copy, "http://127.0.0.1:9/unused")
+        text = nightly.read_text(encoding="utf-8").replace(
+            f'output_dir = "{seed_copy / "output"}"', f'output_dir = "{url}"\nwork_dir = "{seed_copy / "work"}"'
+        )
+        nightly.write_text(text, encoding="utf-8")
+        first = run_flow(seed_copy, output_dir=url, settings_file=str(nightly))
+        assert first["published"] is True
+        assert set(read_current(url, "translations")["status"]) >= {"pending"}
+
+        with serve_libretranslate(api_key=KEY) as fake:
+            # A fresh worker: the backlog flow brings the current snapshot down from the store first.
+            settings = _settings(seed_copy, fake.url)
+            settings.write_text(
+                settings.read_text(encoding="utf-8").replace(
+                    f'output_dir = "{seed_copy / "output"}"',
+                    f'output_dir = "{url}"\nwork_dir = "{seed_copy / "other-work"}"',
+                ),
+                encoding="utf-8",
+            )
+            done = translate_backlog(settings_file=str(settings), translator="libretranslate")
+        assert done["published"] is True
+        assert RemoteSnapshots(url).current_run_id() == done["run_id"]
+        filled = read_current(url, "translations").filter(pl.col("source_language").is_in(["ko", "ja"]))
+        assert set(filled["status"]) == {"translated"}
+    finally:
+        fs = fsspec.filesystem("memory")
+        if fs.exists(f"/backlog-{tmp_path.name}"):
+            fs.rm(f"/backlog-{tmp_path.name}", recursive=True)
