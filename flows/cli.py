@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--task-runner",
         help="where batch tasks run: threads, processes, dask (a local cluster) or dask://host:port "
-        "(default: the settings' task_runner, threads)",
+        "(default: the settings' task_runner, auto: threads for small runs, processes from 2,000 documents)",
     )
     run.add_argument("--workers", type=int, help="parallel batch workers (default: the number of CPUs)")
     run.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs instead of progress bars")

@@ -13,7 +13,7 @@ from prefect.task_runners import TaskRunner
 from pydantic import AfterValidator, Field
 
 from flows.progress import reporter
-from flows.runners import task_runner_for
+from flows.runners import BatchRunner
 from tasks import prefect_tasks as t
 from tasks.config import Settings, known_translators, load_settings
 from tasks.ids import new_run_id
@@ -79,8 +79,9 @@ def nightly(  # keyword-only: runs are started with named parameters
         reprocess: Rebuild all tables from the raw layer without fetching (after a code or settings change).
         translator: Translator name (placeholder, or one of the installed engines); empty means the settings'.
         batch_size: Articles per batch task run (at least 1); empty means the settings' (500).
-        task_runner: Where batch tasks run: threads, processes, dask (a local cluster) or dask://host:port (an
-            existing dask.distributed scheduler); empty means the settings' (threads).
+        task_runner: Where batch tasks run: auto (threads for small runs, a process pool for large ones), threads,
+            processes, dask (a local cluster) or dask://host:port (an existing dask.distributed scheduler); empty
+            means the settings' (auto).
     """
     started = time.perf_counter()
     _check_inputs(sources_file, settings_file, reprocess=reprocess)
@@ -108,9 +109,16 @@ def nightly(  # keyword-only: runs are started with named parameters
             log.warning("removed what crashed runs left behind: %s", ", ".join(abandoned))
         staging = store.staging(run_id)
         # Entered before fetch, so process-pool workers start and load their models while fetch runs.
-        with task_runner_for(settings) as runner:
+        with BatchRunner(settings) as runners:
             fetched = t.fetch(
-                sources_file, settings, staging, previous, run_id, full_refresh=full_refresh, reprocess=reprocess
+                sources_file,
+                settings,
+                staging,
+                previous,
+                run_id,
+                full_refresh=full_refresh,
+                reprocess=reprocess,
+                on_batch=runners.batch_staged,
             )
             progress.total("fetched", fetched.documents)
             progress.advance("fetched", fetched.documents)
@@ -125,7 +133,8 @@ def nightly(  # keyword-only: runs are started with named parameters
                 log.info("nothing new since snapshot %s; nothing published", previous.name)
                 return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
             preload_in_background()  # validation comes last; its import runs while this process waits for batches
-            _process_batches(runner, fetched.batches, settings, run_id)
+            log.info("%d batches on %s", len(fetched.batches), runners.kind)
+            _process_batches(runners.runner(), fetched.batches, settings, run_id)
         counts = t.assemble(str(store.root), run_id, previous, carry_forward=not (full_refresh or reprocess))
         candidate = store.candidate(run_id)
         report = t.validate(candidate, settings, previous, run_id)
@@ -144,6 +153,7 @@ def nightly(  # keyword-only: runs are started with named parameters
                     "translator": settings.translator,
                     "batch_size": settings.batch_size,
                     "task_runner": settings.task_runner,
+                    "batches_ran_on": runners.kind,
                 },
                 "seconds": round(time.perf_counter() - started, 3),
             },

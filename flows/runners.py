@@ -7,9 +7,12 @@ or an existing Dask scheduler without being redeployed: the choice is a run para
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import ExitStack
+from types import TracebackType
 from typing import Any, Self
 
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from tasks.config import Settings
 from tasks.steps import warm_up
@@ -41,13 +44,83 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+# `auto` starts a process pool once fetch has staged this many documents: below it, starting worker processes
+# (imports and models, ~4 s of CPU each) costs more than a second core saves. See docs/performance.md.
+AUTO_PROCESSES_FROM = 2000
+
+
+class BatchRunner:
+    """The task runner for a run's batches, entered before fetch; `auto` decides while fetch is reading.
+
+    For `auto`, batches run in threads unless fetch stages AUTO_PROCESSES_FROM documents, at which point a warm
+    process pool starts in the background, so its workers import and load while fetch reads the rest. A run with
+    nothing new never starts a worker. Other kinds are entered at once (`task_runner_for`).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._stack = ExitStack()
+        self._fixed: TaskRunner[Any] | None = None
+        self._staged = 0
+        self._pool: WarmProcessPoolTaskRunner | None = None
+        self._starting: threading.Thread | None = None
+        self._failed: BaseException | None = None
+
+    def __enter__(self) -> Self:
+        if self._settings.task_runner != "auto":
+            self._fixed = self._stack.enter_context(task_runner_for(self._settings))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._starting is not None:
+            self._starting.join()
+        self._stack.__exit__(exc_type, exc, tb)
+
+    def batch_staged(self, documents: int) -> None:
+        """Fetch staged a batch of `documents` (called from the fetch step, in this process)."""
+        self._staged += documents
+        workers = self._settings.workers or _cpus()
+        if self._fixed is None and self._starting is None and self._staged >= AUTO_PROCESSES_FROM and workers > 1:
+            self._pool = WarmProcessPoolTaskRunner(max_workers=workers)
+            self._starting = threading.Thread(target=self._start_pool, args=(self._pool,), name="start-process-pool")
+            self._starting.start()
+
+    def _start_pool(self, pool: WarmProcessPoolTaskRunner) -> None:
+        try:
+            pool.__enter__()
+        except BaseException as exc:  # noqa: BLE001 - handed to the flow's thread by runner()
+            self._failed = exc
+            return
+        self._stack.push(pool.__exit__)  # shut down on the way out, whether or not a batch ever ran
+
+    @property
+    def kind(self) -> str:
+        """What the batches run on: the configured kind, or for `auto` what it chose."""
+        if self._settings.task_runner != "auto":
+            return self._settings.task_runner
+        return "processes" if self._pool is not None else "threads"
+
+    def runner(self) -> TaskRunner[Any]:
+        """The entered runner to submit batch tasks to (call after fetch)."""
+        if self._fixed is not None:
+            return self._fixed
+        if self._pool is not None and self._starting is not None:
+            self._starting.join()
+            if self._failed is not None:
+                raise self._failed
+            self._fixed = self._pool
+            return self._pool
+        self._fixed = self._stack.enter_context(ThreadPoolTaskRunner(max_workers=self._settings.workers or _cpus()))
+        return self._fixed
+
+
 def task_runner_for(settings: Settings) -> TaskRunner[Any]:
-    """A fresh, not yet entered task runner for `settings.task_runner`."""
+    """A fresh, not yet entered task runner for `settings.task_runner` (`auto`: threads; see BatchRunner)."""
     kind = settings.task_runner
     workers = settings.workers or _cpus()
-    if kind == "threads":
-        from prefect.task_runners import ThreadPoolTaskRunner
-
+    if kind in {"threads", "auto"}:
         return ThreadPoolTaskRunner(max_workers=workers)
     if kind == "processes":
         return WarmProcessPoolTaskRunner(max_workers=workers)

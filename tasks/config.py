@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ENV_PREFIX = "NEWSGRAPH_"
-TASK_RUNNERS = ("threads", "processes", "dask")
+TASK_RUNNERS = ("auto", "threads", "processes", "dask")
 
 
 class Settings(BaseModel):
@@ -44,9 +44,10 @@ class Settings(BaseModel):
     )
     batch_size: int = Field(500, ge=1, description="Articles per batch task run.")
     task_runner: str = Field(
-        "threads",
-        description="Where batch tasks run: threads, processes, dask (a local cluster) or dask://host:port "
-        "(tcp://host:port also accepted) for an existing dask.distributed scheduler.",
+        "auto",
+        description="Where batch tasks run: auto (threads for small runs, a process pool once fetch has staged 2,000 "
+        "documents), threads, processes, dask (a local cluster) or dask://host:port (tcp://host:port also "
+        "accepted) for an existing dask.distributed scheduler.",
     )
     workers: int | None = Field(
         None, ge=1, description="Parallel batch workers (threads, processes or local Dask workers); default: CPUs."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ def fetch(
     *,
     full_refresh: bool,
     reprocess: bool,
+    on_batch: Callable[[int], None] | None = None,
 ) -> steps.FetchOutcome:
-    """Fetch new and changed documents into staged batches."""
+    """Fetch new and changed documents into staged batches (`on_batch` hears each batch's size as it is staged)."""
     outcome = steps.stage_fetch(
         sources_file=sources_file,
         settings=settings,
@@ -32,6 +34,7 @@ def fetch(
         run_id=run_id,
         full_refresh=full_refresh,
         reprocess=reprocess,
+        on_batch=on_batch,
     )
     get_run_logger().info(
         "fetched %d new or changed documents in %d batches (%d rejects)",

@@ -134,8 +134,12 @@ def stage_fetch(
     run_id: str,
     full_refresh: bool,
     reprocess: bool,
+    on_batch: Callable[[int], None] | None = None,
 ) -> FetchOutcome:
-    """Fetch new and changed documents (or reload all from the raw layer) and split them into staged batches."""
+    """Fetch new and changed documents (or reload all from the raw layer) and split them into staged batches.
+
+    `on_batch` is told the size of each batch as soon as it is staged (the flow starts workers on it).
+    """
     from tasks.fetch import documents_from_raw, fetch_sources, load_sources
     from tasks.publish.assemble import STATE_DIR, read_table
     from tasks.rawstore import open_raw_store
@@ -150,6 +154,8 @@ def stage_fetch(
         batch = Batch(str(staging), len(batches), docs.height)
         batch.write(RAW, docs)
         batches.append(batch)
+        if on_batch is not None:
+            on_batch(docs.height)
 
     if reprocess:
         if known is None:
@@ -248,7 +254,10 @@ def warm_up() -> None:
     overlaps with the fetch step in the flow's own process.
     """
     from tasks.clean import clean_documents
+    from tasks.clean.language import warm_up as load_language_models
     from tasks.extract import extract_facts
+
+    load_language_models()  # the sample texts below are settled by rules and would not load them
 
     n = len(_WARM_UP_TEXTS)
     docs = pl.DataFrame(

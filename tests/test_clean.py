@@ -431,3 +431,45 @@ def test_a_stated_title_that_is_only_the_site_name_gives_way_to_the_heading():
 def test_a_site_address_beside_the_copyright_owner_is_not_part_of_the_publisher():
     text = SENTENCE + "\n저작권자 ⓒ 엔터미디어(www.entermedia.co.kr), 무단전재 및 재배포금지"
     assert only_article(doc(text))["publisher"] == "엔터미디어"
+
+
+# --- shortcuts keep the full computation's answers --------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.text(alphabet=st.sampled_from(list("aZé가나アイ漢字Жж ,.\n1")), max_size=30), max_size=8),
+    limit=st.integers(min_value=0, max_value=150),
+)
+def test_scripts_of_joined_lines_add_up_from_each_line(parts, limit):
+    from tasks.clean.text import joined_scripts, scripts
+
+    assert joined_scripts([(p, scripts(p)) for p in parts], limit) == scripts("\n".join(parts)[:limit])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    window=st.lists(
+        st.one_of(
+            st.sampled_from(["Photo", "PHOTO", "ımage", "İMAGE", "courteſy", "Credit", "(C)", "ⓒ", "Ⓒ", "©", "사진"]),
+            st.text(alphabet=st.sampled_from(list("aEiIsSkK ()=:/ıİſ사진写")), max_size=5),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_caption_precheck_never_skips_a_line_with_a_credit(window):
+    from tasks.clean.captions import _ANY_CREDIT, _may_credit
+
+    if _ANY_CREDIT.search(window):
+        assert _may_credit(window)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=60))
+def test_keys_drop_exactly_what_the_non_word_substitution_drops(text):
+    import re
+
+    from tasks.clean.dedupe import content_key
+    from tasks.clean.text import norm_key
+
+    assert content_key(text) == norm_key(text) == re.sub(r"[\W_]+", "", text.casefold())

@@ -326,3 +326,50 @@ def test_every_span_reproduces_its_text_in_the_body(body, lang):
     for row in facts.agreements.iter_rows(named=True):
         assert body[row["start"] : row["end"]] == row["surface"]
         assert len(row["party_entity_ids"]) == len(row["party_names"]) >= 2
+
+
+# --- fast scanning keeps the plain patterns' answers ------------------------------------------------------------------
+# Patterns are written so the regex engine can skip to where a match can start (tasks.extract.text.finditer_at,
+# word_choice, a gazetteer split by first character, literal pieces tested before a scan): each must find exactly
+# what the plain form finds.
+
+_SCAN_PIECES = [
+    "one", "Seven", "seventeen", "hundred", "dozens", "years", "Mayor ", "Lee ", "Yong-seop", "US$", "million ",
+    "dollars", " won", "1,234", "2019", "Copyright", "All Rights Reserved", "MOU", "treaty", "agreements",
+    "signed a deal", "업무 협약", "무단 전재", "同市", "覚書", "©", "page print",
+]  # fmt: skip
+_SCAN_CHARS = list("aAbBoOnNsStTeEyYdD1234567890 ,.$₩€-\n광주시는개월명원年月間人社・")
+_SCAN_TEXT = st.lists(
+    st.one_of(st.text(alphabet=st.sampled_from(_SCAN_CHARS), max_size=8), st.sampled_from(_SCAN_PIECES)), max_size=14
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_SCAN_TEXT)
+def test_fast_scans_find_what_the_plain_patterns_find(text):
+    import re
+
+    from tasks.extract import _FURNITURE, _FURNITURE_HINTS
+    from tasks.extract.agreements import _TRIGGER, _TRIGGER_HINTS
+    from tasks.extract.figures import _EN_MONEY, _EN_MONEY_FIRST, WORD_NUMBERS
+    from tasks.extract.text import finditer_at, word_choice
+
+    def spans(matches):
+        return [(m.span(), m.groups()) for m in matches]
+
+    assert spans(finditer_at(_EN_MONEY, _EN_MONEY_FIRST, text)) == spans(_EN_MONEY.finditer(text))
+    plain = "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in sorted(WORD_NUMBERS, key=len, reverse=True))
+    assert spans(re.finditer(rf"({word_choice(WORD_NUMBERS)})\b", text)) == spans(re.finditer(rf"\b({plain})\b", text))
+    for pattern, hints in ((_FURNITURE, _FURNITURE_HINTS), (_TRIGGER, _TRIGGER_HINTS)):
+        if pattern.search(text):
+            assert any(hint in text for hint in hints), text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.lists(st.sampled_from([a for a, _ in load_registry().surface_forms()] + [" ", "는", "x"])).map(" ".join))
+def test_the_gazetteer_split_by_first_character_finds_what_one_pattern_finds(text):
+    from tasks.extract.gazetteer import build_gazetteer
+
+    single = build_gazetteer(load_registry(), group=100_000)
+    assert len(single.patterns) == 1
+    assert list(default_gazetteer().find(text)) == list(single.find(text))

@@ -43,3 +43,34 @@ def test_process_runner_has_one_warm_worker_per_cpu_by_default():
     assert isinstance(runner, WarmProcessPoolTaskRunner)
     assert runner._max_workers == len(os.sched_getaffinity(0))  # noqa: SLF001
     assert task_runner_for(Settings(task_runner="processes", workers=3))._max_workers == 3  # noqa: SLF001
+
+
+def test_auto_runs_small_work_in_threads_and_starts_a_warm_pool_while_fetch_reads_a_large_one():
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.runners import AUTO_PROCESSES_FROM, BatchRunner
+
+    settings = Settings(task_runner="auto", workers=2)
+    with BatchRunner(settings) as small:
+        small.batch_staged(AUTO_PROCESSES_FROM - 1)
+        assert small.kind == "threads"
+        assert isinstance(small.runner(), ThreadPoolTaskRunner)
+
+    with BatchRunner(settings) as large:
+        large.batch_staged(AUTO_PROCESSES_FROM // 2)
+        assert large.kind == "threads"  # not yet: fetch is still reading
+        large.batch_staged(AUTO_PROCESSES_FROM // 2)
+        assert large.kind == "processes"
+        pool = large.runner()
+        assert isinstance(pool, WarmProcessPoolTaskRunner)
+        workers = pool._executor._processes  # noqa: SLF001 - the pool's worker processes
+        assert len(workers) == 2  # both started when the runner was entered, before any task was submitted
+    assert all(not p.is_alive() for p in workers.values())  # shut down with the run
+
+    with BatchRunner(Settings(task_runner="auto", workers=1)) as one_cpu:
+        one_cpu.batch_staged(10 * AUTO_PROCESSES_FROM)
+        assert one_cpu.kind == "threads"  # one worker gains nothing from a second process
+
+    with BatchRunner(Settings(task_runner="threads", workers=2)) as fixed:
+        fixed.batch_staged(10 * AUTO_PROCESSES_FROM)
+        assert fixed.kind == "threads"

@@ -21,13 +21,14 @@ SHINGLE_CHARS = 5
 NEAR_DUPLICATE = 0.7
 _BIN_SHIFT = np.uint64(64 - 6)  # 2**6 = SIGNATURE_SIZE bins, one-permutation hashing
 _VALUE_MASK = np.uint64((1 << 58) - 1)
-_NOT_WORD = re.compile(r"[\W_]+")
+_WORD_RUN = re.compile(r"[^\W_]+")
 _PRIME = np.uint64(0x100000001B3)
 
 
 def content_key(body: str) -> str:
     """Body reduced for exact-duplicate detection: case-folded, without whitespace and punctuation."""
-    return _NOT_WORD.sub("", body.casefold())
+    # Joining the letter-and-digit runs: the same as deleting the others, about twice as fast as re.sub.
+    return "".join(_WORD_RUN.findall(body.casefold()))
 
 
 def content_hash(body: str, key: str | None = None) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from tasks.clean import metadata as md
 from tasks.clean.captions import Caption, collapse, parse_caption
 from tasks.clean.furniture import is_breadcrumb, is_link_only, is_widget
-from tasks.clean.language import detect_language
+from tasks.clean.language import detect_language, detect_language_of_lines
 from tasks.clean.text import (
     Scripts,
     ends_sentence,
@@ -163,16 +163,17 @@ def _meta_residue(text: str, times: list[md.StatedTime]) -> int:
     return len(re.sub(r"[\W\d_]+", "", rest))
 
 
-def _context_language(lines: list[Line]) -> str:
-    """Language of the longest lines that are not furniture: the article's language before the body is final."""
-    candidates = sorted((ln for ln in lines if ln.reason is None), key=lambda ln: len(ln.bare), reverse=True)
-    sample, size = [], 0
-    for ln in candidates:
-        sample.append(ln.bare)
-        size += len(ln.bare)
+def _context_language(texts: list[tuple[str, Scripts]]) -> str:
+    """Language of the longest of the texts (with their scripts): the article's language before the body is final."""
+    candidates = sorted(texts, key=lambda t: len(t[0]), reverse=True)
+    sample: list[tuple[str, Scripts]] = []
+    size = 0
+    for text, script in candidates:
+        sample.append((text, script))
+        size += len(text)
         if size >= CONTEXT_SAMPLE_CHARS:
             break
-    return detect_language("\n".join(sample)) if sample else "und"
+    return detect_language_of_lines(sample) if sample else "und"
 
 
 _TITLE_SEPARATOR = re.compile(r"\s+[|｜–—-]\s+|\s+::\s+")
@@ -370,7 +371,8 @@ def clean_document(text: str, meta: Meta, repeated: frozenset[str] = frozenset()
     lines = _mark_lines(text, repeated)
     if not lines:
         return Rejected("empty_text", "the document has no text")
-    article_script = language_script(_context_language(lines))
+    # The longest lines that are not furniture.
+    article_script = language_script(_context_language([(ln.bare, ln.script) for ln in lines if ln.reason is None]))
     title, content = _mark_title(lines, meta, [ln.index for ln in lines if _content(ln, article_script)])
     if not content:
         content = [ln.index for ln in lines if ln.reason is None and not ln.bullet and not ln.label_like]
@@ -381,7 +383,7 @@ def clean_document(text: str, meta: Meta, repeated: frozenset[str] = frozenset()
     if not body.paragraphs:
         return Rejected("empty_body", "no text left after removing page furniture")
 
-    language = _context_language([_plain_line(p) for p in body.paragraphs])
+    language = _context_language([(p, scripts(p)) for p in body.paragraphs])
     if title and sum(scripts(p).letters for p in body.paragraphs) < SHORT_BODY_LETTERS:
         # A body of a few words says little about its language; the headline above it says more.
         language = detect_language(f"{title}\n{body_text(body.paragraphs)}")
@@ -408,7 +410,3 @@ def clean_document(text: str, meta: Meta, repeated: frozenset[str] = frozenset()
 def body_text(paragraphs: list[str]) -> str:
     """The body: paragraphs separated by a blank line."""
     return "\n\n".join(paragraphs)
-
-
-def _plain_line(text: str) -> Line:
-    return Line(0, text, text, bullet=False, script=scripts(text), sentence=True)

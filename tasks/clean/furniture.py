@@ -33,7 +33,9 @@ MAX_TRAIL_CHARS = 120
 @cache
 def widget_phrases() -> dict[str, tuple[str, ...]]:
     """Known widget phrases per language, from tasks/clean/data/widget_phrases.yaml."""
-    data = yaml.safe_load(WIDGET_PHRASES_FILE.read_text(encoding="utf-8")) or {}
+    # libyaml's safe loader when PyYAML has it: the same document, parsed ~5x faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(WIDGET_PHRASES_FILE.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - safe loader
     return {lang: tuple(str(p) for p in phrases or []) for lang, phrases in data.items()}
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from tasks.clean.text import language_script, scripts
+from tasks.clean.text import Scripts, joined_scripts, language_script, scripts
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
 # Languages the detector chooses among. Beyond the sources' en/ko/ja it covers the languages news about Korea is
 # most often syndicated in, so such text is labelled for what it is instead of being forced into en/ko/ja; a
-# smaller set keeps lingua accurate on short text and its preloaded models small (~2 s, ~250 MB once per process).
+# smaller set keeps lingua accurate on short text and its models small.
 DETECTABLE: tuple[str, ...] = (
     "en", "ko", "ja", "zh", "ru", "uk", "fr", "de", "es", "pt", "it", "nl", "vi", "th", "id", "ar", "hi", "tr",
 )  # fmt: skip
@@ -64,15 +65,21 @@ def _detector(languages: tuple[str, ...] = DETECTABLE) -> LanguageDetector:
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     chosen = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in languages]
-    return LanguageDetectorBuilder.from_languages(*chosen).with_preloaded_language_models().build()
+    # Models load when a text first needs them (the same models, so the same answers). Preloading all 18 cost
+    # 2.7-3.4 s of CPU and ~430 MB per process; the Latin-script ones that warm_up loads are ~2 s and ~300 MB, and
+    # the rest mostly never load (rules settle Hangul, kana, Thai, Arabic and Devanagari without models).
+    return LanguageDetectorBuilder.from_languages(*chosen).build()
 
 
 def warm_up() -> None:
-    """Build the detector now (the first call otherwise pays the model loading)."""
-    _detector()
+    """Build the detector and load the Latin-script models now (the first Latin-script text would otherwise pay)."""
+    _detector().detect_language_of("Mayor Lee announced the plan")
 
 
+@lru_cache(maxsize=4096)
 def _lingua(text: str) -> str | None:
+    # Cached: lingua takes ~0.5 ms per call, and the short texts it gets (bylines, captions, place lines, the
+    # paragraphs of syndicated copies) repeat.
     found = _detector().detect_language_of(text)
     return None if found is None else str(found.iso_code_639_1.name).lower()
 
@@ -86,9 +93,11 @@ def _by_function_words(text: str, context: str | None) -> str | None:
     if len(words) < _MIN_CONTEXT_WORDS:
         return None
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for w in words:
-        for lang in _WORD_LANGUAGES.get(w, ()):
-            counts[lang] += 1
+    # Count each distinct word once (Counter counts in C; prose repeats its function words).
+    tally = Counter(words)
+    for w in tally.keys() & _WORD_LANGUAGES.keys():
+        for lang in _WORD_LANGUAGES[w]:
+            counts[lang] += tally[w]
     ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
     (lang, best), (_, second) = ranked[0], ranked[1]
     if best < _LEAD * second:
@@ -108,7 +117,17 @@ def _cjk(sample: str, kana: int, han: int) -> str:
 def detect_language(text: str, *, context: str | None = None) -> str:
     """ISO 639-1 language of `text`; `context` (the enclosing article's language) settles text too short to tell."""
     sample = text if len(text) <= SAMPLE_CHARS else text[:SAMPLE_CHARS]
-    s = scripts(sample)
+    return _detect(sample, scripts(sample), context)
+
+
+def detect_language_of_lines(lines: Sequence[tuple[str, Scripts]]) -> str:
+    """detect_language of the lines joined by line breaks, given each line's scripts (no second count of the text)."""
+    text = "\n".join(line for line, _ in lines)
+    sample = text if len(text) <= SAMPLE_CHARS else text[:SAMPLE_CHARS]
+    return _detect(sample, joined_scripts(lines, SAMPLE_CHARS), None)
+
+
+def _detect(sample: str, s: Scripts, context: str | None) -> str:
     dominant = s.dominant
     if s.letters == 0 or (context and s.letters < SHORT_LETTERS and language_script(context) == dominant):
         return context or UNDETERMINED

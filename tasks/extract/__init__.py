@@ -30,6 +30,11 @@ _FURNITURE = re.compile(
     r"©|[Cc]opyright|COPYRIGHT|[Aa]ll [Rr]ights [Rr]eserved|Unauthori[sz]ed reproduction"
     r"|무단\s?전재|재배포\s?금지|無断転載|[Pp]age (?:print|download)"
 )
+# A piece of every alternative above: a body with none of them needs no scan (most bodies; a scan for the pattern
+# tries it at every position).
+_FURNITURE_HINTS = (
+    "©", "opyright", "OPYRIGHT", "eserved", "nauthori", "무단", "재배포", "無断", "age print", "age download",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,9 @@ def _published(row: dict[str, Any]) -> date | None:
 
 def _furniture_spans(body: str) -> list[tuple[int, int]]:
     """The lines of `body` that carry a copyright notice or page controls."""
-    spans = []
+    spans: list[tuple[int, int]] = []
+    if not any(hint in body for hint in _FURNITURE_HINTS):
+        return spans
     for m in _FURNITURE.finditer(body):
         end = body.find("\n", m.end())
         spans.append((body.rfind("\n", 0, m.start()) + 1, len(body) if end < 0 else end))
@@ -75,8 +82,12 @@ def extract_mentions(
     ko_backend: str = "rules",
     ja_backend: str = "rules",
     kiwi_found: Iterable[Any] = (),
+    furniture: list[tuple[int, int]] | None = None,
 ) -> list[Any]:
-    """Linked PERSON/ORG/LOC mentions of one body (tasks.extract.linking.Linked, sorted by offset)."""
+    """Linked PERSON/ORG/LOC mentions of one body (tasks.extract.linking.Linked, sorted by offset).
+
+    `furniture` is the body's furniture lines (_furniture_spans) when the caller has them already.
+    """
     from tasks.extract.gazetteer import default_gazetteer
     from tasks.extract.linking import link_article
     from tasks.extract.mentions import Candidate, resolve_overlaps, rule_candidates
@@ -91,7 +102,8 @@ def extract_mentions(
     if ko_backend == "kiwi":
         rules.extend(kiwi_found)
     rules = [_prelinked(c, body[c.start : c.end], registry) for c in rules]
-    furniture = _furniture_spans(body)
+    if furniture is None:
+        furniture = _furniture_spans(body)
     chosen = [c for c in resolve_overlaps(hits, rules) if _outside(furniture, c.start, c.end)]
     return link_article(body, chosen, registry, year=published.year if published else None)
 
@@ -127,6 +139,7 @@ def _article_facts(
         ko_backend=ko_backend,
         ja_backend=ja_backend,
         kiwi_found=kiwi,
+        furniture=furniture,
     )
     dates = [d for d in find_dates(body, published) if _outside(furniture, d.start, d.end)]
     return {

@@ -19,6 +19,11 @@ _TRIGGER = re.compile(
     r"|\b(?:signed|reached|made|struck|inked|sealed|concluded|entered into)\b[^.]{0,40}\b(?:deal|partnership)s?\b"
     r"|업무\s?협약|투자\s?협약|협약|양해각서|협정|MOU|業務協約|協約|覚書|提携|協定"
 )
+# A piece of every trigger above: a text with none of them reports no agreement (most texts), and needs no scan.
+_TRIGGER_HINTS = (
+    "MOU", "MoU", "emorand", "greement", "Pact", "pact", "reaty", "reaties", "deal", "partnership",
+    "협약", "양해각서", "협정", "協約", "覚書", "提携", "協定",
+)  # fmt: skip
 _MOU = re.compile(r"MOU|MoU|[Mm]emorand|업무\s?협약|양해각서|業務協約|覚書")
 _INVEST = re.compile(r"[Ii]nvest|투자|投資")
 # The sentence's subject is the city the article is about, written as an anaphor.
@@ -104,7 +109,7 @@ def find_agreements(
     text: str, linked: Sequence[Linked], dates: Sequence[DateMention], registry: Registry
 ) -> list[Agreement]:
     """Agreements reported in `text`: one per sentence with a trigger word and at least two parties."""
-    if _TRIGGER.search(text) is None:
+    if not any(hint in text for hint in _TRIGGER_HINTS) or _TRIGGER.search(text) is None:
         return []
     actor = _main_actor(linked, registry)
     written: dict[str | None, str] = {}

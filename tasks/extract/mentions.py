@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.extract.text import EN_TITLES, JA_TITLES, KO_TITLES, strip_particle
+from tasks.extract.text import EN_TITLES, JA_TITLES, KO_TITLES, strip_particle, word_choice
 
 PERSON, ORG, LOC = "PERSON", "ORG", "LOC"
 LEXICON_FILE = Path(__file__).parent / "data" / "lexicon.yaml"
@@ -25,9 +25,9 @@ LEXICON_FILE = Path(__file__).parent / "data" / "lexicon.yaml"
 
 def _load_lexicon(path: Path = LEXICON_FILE) -> dict[str, list[str]]:
     """Word lists the rules use (name suffixes, titles, stop words), from data/lexicon.yaml."""
-    import yaml
+    from tasks.extract.registry import load_yaml
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     return {name: [str(v) for v in values] for name, values in data["lists"].items()}
 
 
@@ -55,9 +55,10 @@ class Candidate:
 # --- English (and any Latin-script run) ------------------------------------------------------------------------------
 
 KOREAN_SURNAMES_EN = list(LEXICON["korean_surnames_en"])
-_SURNAME_EN = "|".join(sorted(set(KOREAN_SURNAMES_EN), key=len, reverse=True))
+# A surname as a whole word (text.word_choice: the regex engine then skips to the capitals surnames start with).
+_SURNAME_EN = word_choice(set(KOREAN_SURNAMES_EN), either_case=False)
 # 'Lee Yong-seop', 'Moon Jae-in', 'Kim Moon-hwan': a Korean surname then a hyphenated given name.
-KOREAN_NAME_EN = re.compile(rf"\b(?:{_SURNAME_EN})\s+[A-Z][a-z]+-[a-z]+\b")
+KOREAN_NAME_EN = re.compile(rf"{_SURNAME_EN}\s+[A-Z][a-z]+-[a-z]+\b")
 # 'Yongseop Lee', 'Hyesub Park': given name first, only when the text says who it is (title before).
 # A final '.' belongs to a word only after an initial or a known abbreviation, so runs stop at a sentence end.
 _ABBREV_DOT = r"(?:(?:(?<=\s[A-Z])|(?<=^[A-Z])|(?<=Co)|(?<=Inc)|(?<=Corp)|(?<=Ltd)|(?<=St)|(?<=Jr)|(?<=Mt))\.)?"
@@ -74,9 +75,9 @@ STOP_WORDS = frozenset(LEXICON["stop_words"])
 # All-caps words that are common nouns in this domain, not organisations.
 NOT_ACRONYMS = frozenset(LEXICON["not_acronyms"])
 GIVEN_NAMES_EN = frozenset(LEXICON["given_names_en"])
-_TITLE_EN = "|".join(re.escape(t) for t in sorted(EN_TITLES, key=len, reverse=True))
+_TITLE_EN = word_choice(EN_TITLES, either_case=False)  # at a word start, as _SURNAME_EN
 TITLED_EN = re.compile(
-    rf"\b(?P<title>{_TITLE_EN})\s+(?:of\s+[A-Z][\w&-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w&-]*)*\s+)?"
+    rf"(?P<title>{_TITLE_EN})\s+(?:of\s+[A-Z][\w&-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w&-]*)*\s+)?"
     rf"(?P<name>[A-Z][a-z]+(?:[-\s][A-Z][a-z]+(?:-[a-z]+)?){{0,2}})"
 )
 _TITLE_WORDS = frozenset(w.rstrip(".") for t in EN_TITLES for w in t.split()) | {"Vice", "Deputy", "Chief", "Head"}
@@ -174,12 +175,21 @@ def _mid_sentence(text: str, pos: int) -> bool:
     return bool(before) and before[-1] not in ".!?\n“\"'‘(:;▲•"
 
 
+_RUN_SPLIT = re.compile(r"\s+and\s+|’s\b|'s\b")
+_LEADING_NOT_NAME = frozenset({"of", "for", "the", "&", "de"})
+_TRAILING_NOT_NAME = frozenset({"of", "for", "the", "&", "and", "de", "du", "la", "le"})
+
+
 def _split_run(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Name spans inside a capitalised run: stop words and titles trimmed, split at ' and ' and possessives."""
     surface = text[start:end]
+    if " " not in surface and "\t" not in surface and "'s" not in surface and "’s" not in surface:
+        # One word (most runs: 'The', 'He', 'Seoul'): the steps below, without splitting.
+        yield from _one_word(text, start, end)
+        return
     parts: list[tuple[int, int]] = []
     cut = start
-    for m in re.finditer(r"\s+and\s+|’s\b|'s\b", surface):
+    for m in _RUN_SPLIT.finditer(surface):
         parts.append((cut, start + m.start()))
         cut = start + m.end()
     parts.append((cut, end))
@@ -193,11 +203,11 @@ def _split_run(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
             and (
                 text[words[0][0] : words[0][1]] in STOP_WORDS
                 or text[words[0][0] : words[0][1]].rstrip(".") in _TITLE_WORDS
-                or text[words[0][0] : words[0][1]] in {"of", "for", "the", "&", "de"}
+                or text[words[0][0] : words[0][1]] in _LEADING_NOT_NAME
             )
         ):
             words.pop(0)
-        while words and text[words[-1][0] : words[-1][1]] in {"of", "for", "the", "&", "and", "de", "du", "la", "le"}:
+        while words and text[words[-1][0] : words[-1][1]] in _TRAILING_NOT_NAME:
             words.pop()
         if not words:
             continue
@@ -206,6 +216,20 @@ def _split_run(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
             e -= 1
         if e > s and e - s != 1:
             yield s, e
+
+
+def _one_word(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """_split_run's answer for a run of one word."""
+    word = text[start:end]
+    keep_the = word == "The" and _mid_sentence(text, start)
+    if not keep_the and (word in STOP_WORDS or word.rstrip(".") in _TITLE_WORDS or word in _LEADING_NOT_NAME):
+        return
+    if word in _TRAILING_NOT_NAME:
+        return
+    while end > start and text[end - 1] in ".,;:":
+        end -= 1
+    if end > start and end - start != 1:
+        yield start, end
 
 
 # --- Korean (Hangul) -----------------------------------------------------------------------------------------------
@@ -226,11 +250,12 @@ PLACE_TITLES = frozenset(LEXICON["place_titles"])
 
 _KO_SUFFIX_TYPES = {**dict.fromkeys(KO_ORG_SUFFIXES, ORG), **dict.fromkeys(KO_LOC_SUFFIXES, LOC)}
 _KO_SUFFIX_LENGTHS = sorted({len(x) for x in _KO_SUFFIX_TYPES}, reverse=True)
+_KO_SUFFIX_ENDS = frozenset(x[-1] for x in _KO_SUFFIX_TYPES)  # most words end otherwise (in a particle or an ending)
 
 
 def _ko_type(stem: str) -> str | None:
     """ORG / LOC of a Korean word by its suffix (…대학교, …연구원, …시), or None."""
-    if len(stem) < 2 or stem in KO_NOT_NAMES or not stem.isalpha():  # noqa: PLR2004 - '11시' is a time
+    if len(stem) < 2 or stem[-1] not in _KO_SUFFIX_ENDS or stem in KO_NOT_NAMES or not stem.isalpha():  # noqa: PLR2004 - '11시' is a time
         return None
     for n in _KO_SUFFIX_LENGTHS:  # longest suffix first, by set look-up: this runs for every Korean word
         kind = _KO_SUFFIX_TYPES.get(stem[-n:]) if len(stem) > n else None
@@ -256,25 +281,44 @@ def _title_ok(after: re.Match[str]) -> bool:
     return load_registry().lookup(place) is not None or (len(place) >= 2 and place[-1] in "시도군구")  # noqa: PLR2004
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _ko_word(word: str) -> tuple[bool, str | None, int]:
+    """Whether a word may be a name with a title after it, and its ORG/LOC type with the length of the typed form.
+
+    The typed form is the word, else the word without its particle. Cached: this runs for every Korean word, and
+    news text repeats its words (half the look-ups in a batch of distinct articles, more with syndicated copies).
+    """
+    if word.isascii() or _HANGUL.search(word) is None:
+        return False, None, 0
+    bare = strip_particle(word)
+    # Titles: a 2-4 syllable word starting with a surname, followed by a title (a word ending in 시장 counts).
+    stem = bare if len(word) > 3 else word  # noqa: PLR2004
+    titled = (
+        len(word) == len(stem)
+        and 2 <= len(stem) <= 4  # noqa: PLR2004
+        and stem[0] in KOREAN_SURNAMES_KO
+        and stem.isalpha()
+        and "가" <= stem[-1] <= "힣"
+    )
+    for cand in (word, bare):
+        kind = _ko_type(cand)
+        if kind is not None:
+            return titled, kind, len(cand)
+    return titled, None, 0
+
+
 def hangul_candidates(text: str) -> Iterator[Candidate]:
     """Names in the Hangul parts of `text` by suffix (…대학교, …연구원, …시) and by title (이용섭 시장, 문 대통령)."""
     for m in _KO_WORD.finditer(text):
-        word = m.group(0)
-        if not any("가" <= c <= "힣" for c in word):
-            continue
+        titled, kind, length = _ko_word(m.group(0))
         start = m.start()
-        # Titles: a 2-4 syllable word starting with a surname, followed by a title (a word ending in 시장 counts).
-        stem = strip_particle(word) if len(word) > 3 else word  # noqa: PLR2004
-        if 2 <= len(stem) <= 4 and stem[0] in KOREAN_SURNAMES_KO and stem.isalpha() and "가" <= stem[-1] <= "힣":  # noqa: PLR2004
+        if titled:
             after = _KO_TITLE_AFTER.match(text, m.end())
-            if after and len(word) == len(stem) and after.start() < after.end() and _title_ok(after):
-                yield Candidate(start, start + len(stem), PERSON, "pattern", title=after.group(2))
+            if after and after.start() < after.end() and _title_ok(after):
+                yield Candidate(start, m.end(), PERSON, "pattern", title=after.group(2))
                 continue
-        for cand in (word, strip_particle(word)):
-            kind = _ko_type(cand)
-            if kind is not None:
-                yield Candidate(start, start + len(cand), kind, "pattern")
-                break
+        if kind is not None:
+            yield Candidate(start, start + length, kind, "pattern")
     yield from _ko_surname_titles(text)
 
 

@@ -127,9 +127,15 @@ def parse_registry(data: dict[str, Any]) -> Registry:
     return Registry(version=str(data.get("version", "0")), entities=entities, by_key=by_key, by_roman=by_roman)
 
 
+def load_yaml(path: Path) -> Any:  # noqa: ANN401 - a YAML document
+    """The YAML document at `path`, read with libyaml's safe loader when PyYAML has it (~5x faster, same result)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+
+
 @functools.cache
 def load_registry(path: Path = REGISTRY_FILE) -> Registry:
     """The registry from `path`, parsed once per process."""
-    import yaml
-
-    return parse_registry(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return parse_registry(load_yaml(path))
