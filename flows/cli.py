@@ -112,11 +112,13 @@ def _api_settings(api: PrivateApi | None) -> Iterator[None]:
     if api is None:
         yield
         return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     url = api.wait(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        # No heartbeats: they let a server notice a crashed run, and this server goes down with the run; the flow
+        # would only wait for the heartbeat thread at its end.
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield
     finally:
         # Send the run's last logs and events while the server is still there (it stops when the block ends).

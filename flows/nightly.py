@@ -134,7 +134,7 @@ def nightly(  # keyword-only: runs are started with named parameters
                 return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
             preload_in_background()  # validation comes last; its import runs while this process waits for batches
             log.info("%d batches on %s", len(fetched.batches), runners.kind)
-            _process_batches(runners.runner(), fetched.batches, settings, run_id)
+            _process_batches(runners.runner(), runners.io_runner(), fetched.batches, settings, run_id)
         counts = t.assemble(str(store.root), run_id, previous, carry_forward=not (full_refresh or reprocess))
         candidate = store.candidate(run_id)
         report = t.validate(candidate, settings, previous, run_id)
@@ -181,8 +181,13 @@ def nightly(  # keyword-only: runs are started with named parameters
         }
 
 
-def _process_batches(runner: TaskRunner[Any], batches: list[Batch], settings: Settings, run_id: str) -> None:
-    """Clean, then translate and extract, every batch on the configured task runner; re-raise the first failure."""
+def _process_batches(
+    runner: TaskRunner[Any], io_runner: TaskRunner[Any], batches: list[Batch], settings: Settings, run_id: str
+) -> None:
+    """Clean, then translate and extract, every batch; re-raise the first failure.
+
+    Clean and extract run on the configured task runner, translate (waiting on a service) in `io_runner`.
+    """
     progress = reporter()
     for step in ("cleaned", "translated", "extracted"):
         progress.total(step, len(batches))
@@ -196,7 +201,7 @@ def _process_batches(runner: TaskRunner[Any], batches: list[Batch], settings: Se
         step_of[str(future.task_run_id)] = "cleaned"
         futures.append(future)
     for clean_done in cleaned:
-        translated = runner.submit(t.translate, {"batch": clean_done, "settings": settings})
+        translated = io_runner.submit(t.translate, {"batch": clean_done, "settings": settings})
         extracted = runner.submit(t.extract, {"batch": clean_done})
         for future, step in ((translated, "translated"), (extracted, "extracted")):
             step_of[str(future.task_run_id)] = step

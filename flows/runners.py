@@ -22,6 +22,19 @@ def _started() -> None:
     """Nothing: submitted once per worker so every worker process starts (and warms up) right away."""
 
 
+def _start_worker() -> None:
+    """A pool worker's start: load the models, and exit without interpreter teardown when the pool shuts down.
+
+    Freeing the language models and every module one by one takes about a second per worker, during which the flow
+    waits and both the worker's and the flow's memory are held. Prefect's own exit handlers (log and event flushes)
+    are registered later, at the worker's first task, so they still run first.
+    """
+    import atexit
+
+    warm_up()
+    atexit.register(os._exit, 0)
+
+
 class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
     """Prefect's process pool whose workers start when the runner is entered and load the models before any task.
 
@@ -30,7 +43,7 @@ class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
     """
 
     def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, initializer=warm_up)
+        super().__init__(max_workers=max_workers, initializer=_start_worker)
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -47,6 +60,7 @@ def _cpus() -> int:
 # `auto` starts a process pool once fetch has staged this many documents: below it, starting worker processes
 # (imports and models, ~4 s of CPU each) costs more than a second core saves. See docs/performance.md.
 AUTO_PROCESSES_FROM = 2000
+_IO_THREADS = 2
 
 
 class BatchRunner:
@@ -65,6 +79,7 @@ class BatchRunner:
         self._pool: WarmProcessPoolTaskRunner | None = None
         self._starting: threading.Thread | None = None
         self._failed: BaseException | None = None
+        self._io: TaskRunner[Any] | None = None
 
     def __enter__(self) -> Self:
         if self._settings.task_runner != "auto":
@@ -101,6 +116,16 @@ class BatchRunner:
         if self._settings.task_runner != "auto":
             return self._settings.task_runner
         return "processes" if self._pool is not None else "threads"
+
+    def io_runner(self) -> TaskRunner[Any]:
+        """Threads in the flow's own process, for batch tasks that wait on a service rather than a CPU (translate).
+
+        The flow's process is idle while workers clean and extract; a translate task there costs the workers
+        nothing, where on them it would cost a task run's round trip per batch for a few milliseconds of work.
+        """
+        if self._io is None:
+            self._io = self._stack.enter_context(ThreadPoolTaskRunner(max_workers=_IO_THREADS))
+        return self._io
 
     def runner(self) -> TaskRunner[Any]:
         """The entered runner to submit batch tasks to (call after fetch)."""

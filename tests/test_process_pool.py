@@ -27,10 +27,11 @@ def test_process_pool_run_publishes_the_same_tables_as_threads(
     assert result["published"] is True
 
     steps = [json.loads(line) for line in timings.read_text(encoding="utf-8").splitlines()]
-    batch_pids = {s["pid"] for s in steps if s["step"] in {"clean", "translate", "extract"}}
-    assert os.getpid() not in batch_pids  # batch steps ran in the pool's worker processes...
+    batch_pids = {s["pid"] for s in steps if s["step"] in {"clean", "extract"}}
+    assert os.getpid() not in batch_pids  # clean and extract ran in the pool's worker processes...
     assert len([s for s in steps if s["step"] == "clean"]) == 3  # ...one task per batch (5 seeds / 2)
-    assert {s["pid"] for s in steps if s["step"] in {"fetch", "assemble", "validate"}} == {os.getpid()}
+    # Translate waits on a service, not a CPU: it runs in the flow's own process, as fetch, assemble and validate.
+    assert {s["pid"] for s in steps if s["step"] in {"fetch", "translate", "assemble", "validate"}} == {os.getpid()}
 
     in_pool = snapshot_contents(Path(result["path"]))
     single = snapshot_contents(seed_snapshot)  # threads in one process, default batch size
