@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -318,6 +318,48 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
     )
 
 
+class SnapshotTables(Mapping[str, pl.DataFrame]):
+    """A snapshot's tables, each read when asked for; only those every table's checks use stay in memory.
+
+    Validation goes table by table, so at 100k articles it holds the bodies and one table at a time instead of
+    the whole snapshot.
+    """
+
+    KEPT = ("articles", "entities")
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._kept: dict[str, pl.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        from tasks.publish import read_table
+        from tasks.schemas import PUBLISHED_TABLES
+
+        if name in self._kept:
+            return self._kept[name]
+        frame = read_table(self.folder / name, PUBLISHED_TABLES[name])
+        if name in self.KEPT:
+            self._kept[name] = frame
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        from tasks.schemas import PUBLISHED_TABLES
+
+        return iter(PUBLISHED_TABLES)
+
+    def __len__(self) -> int:
+        from tasks.schemas import PUBLISHED_TABLES
+
+        return len(PUBLISHED_TABLES)
+
+    def schema_of(self, name: str) -> pl.Schema:
+        """The table's schema without reading its rows."""
+        from tasks.publish.assemble import table_schema
+        from tasks.schemas import PUBLISHED_TABLES
+
+        return table_schema(self.folder / name, PUBLISHED_TABLES[name])
+
+
 def load_snapshot_tables(folder: Path) -> dict[str, pl.DataFrame]:
     """Every published table of a snapshot folder."""
     from tasks.publish import read_table
@@ -414,7 +456,7 @@ def stage_validate(
         allow_contract_change=allow_contract_change,
     )
     result = validate_tables(
-        load_snapshot_tables(folder), params=params, data_docs=docs.parent, run_name=run_id or folder.name
+        SnapshotTables(folder), params=params, data_docs=docs.parent, run_name=run_id or folder.name
     )
     fault_point("validate")
     report = result.to_dict()

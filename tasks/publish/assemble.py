@@ -29,6 +29,14 @@ def read_table(folder: Path, table: Table) -> pl.DataFrame:
     return pl.read_parquet(parts, schema=table.schema) if len(parts) > 1 else pl.read_parquet(parts[0])
 
 
+def table_schema(folder: Path, table: Table) -> pl.Schema:
+    """The schema `read_table` would return, read from the parts' metadata only."""
+    parts = part_files(folder)
+    if len(parts) == 1:
+        return pl.Schema(pl.read_parquet_schema(parts[0]))
+    return table.empty().schema
+
+
 def scan_table(folder: Path, table: Table) -> pl.LazyFrame:
     """A table folder as a lazy frame with the contract schema."""
     parts = part_files(folder)

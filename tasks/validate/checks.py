@@ -75,26 +75,37 @@ def with_checks(
     return out
 
 
+# Spans checked against their bodies per slice of this many rows: the join hands each row its article's body, and
+# polars materialises those bodies for the slicing, so one slice is at most ~CHUNK x a body (~70 MB), not the
+# whole table's worth (a million mentions x 3.5 KB bodies once took 4 GB and most of validation's time).
+SPAN_CHUNK_ROWS = 20_000
+
+
 def _span_checks(frame: pl.DataFrame, articles: pl.DataFrame, text_col: str | None) -> pl.DataFrame:
-    # Bodies are Utf8View: the join gathers views, not text, so this stays cheap for millions of spans.
-    bodies = articles.select("article_id", pl.col("body").alias("_body"))
-    joined = frame.select("article_id", "start", "end", *([text_col] if text_col else [])).join(
-        bodies, on="article_id", how="left", maintain_order="left"
-    )
-    body_len = pl.col("_body").str.len_chars()
-    checks = [
-        ((pl.col("start") >= 0) & (pl.col("start") < pl.col("end")) & (pl.col("end") <= body_len))
+    lengths = articles.select("article_id", pl.col("body").str.len_chars().alias("_body_len"))
+    spans = frame.select("article_id", "start", "end").join(lengths, on="article_id", how="left", maintain_order="left")
+    in_body = spans.select(
+        ((pl.col("start") >= 0) & (pl.col("start") < pl.col("end")) & (pl.col("end") <= pl.col("_body_len")))
         .fill_null(value=False)
         .alias("_check_span_in_body")
-    ]
+    )
+    out = frame.with_columns(in_body)
+    if not text_col:
+        return out
+    bodies = articles.select("article_id", pl.col("body").alias("_body"))
     sliced = pl.col("_body").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
-    if text_col:
-        checks.append((sliced == pl.col(text_col)).fill_null(value=False).alias("_check_span_matches"))
-    derived = joined.select(checks)
-    out = frame.with_columns(derived)
-    if text_col and not derived["_check_span_matches"].all():
-        # Only a failing table pays for the slice: it shows what the offsets point at next to the surface.
-        out = out.with_columns(joined.select(sliced.alias(BODY_SLICE)))
+    matches = []
+    for offset in range(0, max(frame.height, 1), SPAN_CHUNK_ROWS):
+        chunk = frame.slice(offset, SPAN_CHUNK_ROWS).select("article_id", "start", "end", text_col)
+        joined = chunk.join(bodies, on="article_id", how="left", maintain_order="left")
+        matches.append(joined.select((sliced == pl.col(text_col)).fill_null(value=False).alias("_check_span_matches")))
+    out = out.with_columns(pl.concat(matches)["_check_span_matches"])
+    if not out["_check_span_matches"].all():
+        # Only failing rows pay for the slice: it shows what their offsets point at next to the surface.
+        rows = out.select("article_id", "start", "end", "_check_span_matches").with_row_index("_row")
+        failing = rows.filter(~pl.col("_check_span_matches")).join(bodies, on="article_id", how="left")
+        shown = rows.select("_row").join(failing.select("_row", sliced.alias(BODY_SLICE)), on="_row", how="left")
+        out = out.with_columns(shown.sort("_row")[BODY_SLICE])
     return out
 
 
