@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 import polars as pl
 
 from tasks.config import Settings
-from tasks.schemas import ARTICLES, FETCH_STATE, RAW_DOCUMENTS, REJECTS
+from tasks.schemas import ARTICLES, FETCH_STATE, RAW_DOCUMENTS, REJECTS, SOURCE_FILES
 from tasks.validate.params import GateParameters
 
 RAW = RAW_DOCUMENTS.name
@@ -147,6 +147,7 @@ def stage_fetch(
     started = time.perf_counter()
     raw_store = open_raw_store(settings)
     known = read_table(previous / STATE_DIR, FETCH_STATE) if previous else None
+    known_files = read_table(previous / STATE_DIR / SOURCE_FILES.name, SOURCE_FILES) if previous else None
     batches: list[Batch] = []
 
     def stage(docs: pl.DataFrame) -> None:
@@ -172,12 +173,16 @@ def stage_fetch(
             refetch=full_refresh,
             spill=stage,
             spill_rows=settings.batch_size,
+            known_files=None if full_refresh else known_files,
         )
     if result.documents.height:
         stage(result.documents)
     from tasks.publish import write_part
 
     write_part(result.state, staging / "_state", "fetch_state")
+    # Reprocessing reads no file: the files stay as the previous run read them.
+    files = known_files if reprocess and known_files is not None else result.files
+    write_part(files, staging / "_state" / SOURCE_FILES.name, SOURCE_FILES.name)
     write_part(REJECTS.conform(result.rejects), staging / REJECTS.name, "part-fetch")
     fault_point("fetch")
     return FetchOutcome(
@@ -294,7 +299,7 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
     """Assemble the run's candidate snapshot from staged parts (and the previous snapshot when carrying forward)."""
     from tasks.clean import assign_duplicates
     from tasks.extract import entity_table
-    from tasks.publish import SnapshotStore, assemble_candidate, read_table, scan_table
+    from tasks.publish import SnapshotStore, assemble_candidate, read_table, scan_table, write_part
 
     store = SnapshotStore(output_dir)
     staged = store.staging(run_id)
@@ -305,7 +310,7 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
         fault_point("assemble")  # halfway: parts moved into the candidate, articles written, entities not yet
         return entity_table(mentions)
 
-    return assemble_candidate(
+    counts = assemble_candidate(
         previous=previous if carry_forward else None,
         staged=staged,
         candidate=store.candidate(run_id),
@@ -316,6 +321,10 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
         assign_duplicates=assign_duplicates,
         run_id=run_id,
     )
+    # The files as this run read them go with the snapshot's fetch state (their own folder under _state/).
+    files = read_table(staged / "_state" / SOURCE_FILES.name, SOURCE_FILES)
+    write_part(files, store.candidate(run_id) / "_state" / SOURCE_FILES.name, SOURCE_FILES.name)
+    return counts
 
 
 class SnapshotTables(Mapping[str, pl.DataFrame]):

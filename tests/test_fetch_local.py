@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from tasks.fetch import documents_from_raw, fetch_sources, load_sources
 from tasks.ids import article_id
 from tasks.rawstore import RawStore
-from tasks.schemas import FETCH_STATE, RAW_DOCUMENTS, REJECTS
+from tasks.schemas import FETCH_STATE, RAW_DOCUMENTS, REJECTS, SOURCE_FILES
 from tests.conftest import SEEDS
 from tests.httpfixtures import JA_TEXT, KO_TEXT, article_html
 
@@ -27,13 +27,18 @@ def _sources(folder: Path, extra: str = "", *, path: str = "docs", http: str = "
     return target
 
 
-def _fetch(folder: Path, *, known=None, extra: str = "", http: str = ""):
+def _fetch(folder: Path, *, known=None, extra: str = "", http: str = "", known_files=None):
     result = fetch_sources(
-        load_sources(_sources(folder, extra, http=http)), raw_store=RawStore(folder / "raw"), known=known, run_id="r"
+        load_sources(_sources(folder, extra, http=http)),
+        raw_store=RawStore(folder / "raw"),
+        known=known,
+        run_id="r",
+        known_files=known_files,
     )
     assert RAW_DOCUMENTS.check(result.documents) == []
     assert REJECTS.check(result.rejects) == []
     assert FETCH_STATE.check(result.state) == []
+    assert SOURCE_FILES.check(result.files) == []
     return result
 
 
@@ -291,3 +296,40 @@ def test_spilled_documents_come_in_read_order_batches_and_lose_nothing(tmp_path,
     together = pl.concat([*parts, spilled.documents]).sort("article_id")
     assert_frame_equal(together.drop("fetched_at"), whole.documents.drop("fetched_at"))
     assert_frame_equal(spilled.state.drop("fetched_at"), whole.state.drop("fetched_at"))
+
+
+def test_unchanged_files_are_not_read_again_and_a_touched_one_is(tmp_path, docs):
+    import os
+
+    for n in range(3):
+        (docs / f"a{n}.txt").write_text(f"{P1} Number {n}.\n\n{P2}", encoding="utf-8")
+    first = _fetch(tmp_path)
+    assert first.documents.height == 3
+    assert sorted(first.files["path"]) == ["docs/a0.txt", "docs/a1.txt", "docs/a2.txt"]
+    assert first.files["raw_sha256"].null_count() == 0
+
+    # Count the reads of the second and later runs.
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self.name)
+        return real(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Path, "read_bytes", counting)
+        again = _fetch(tmp_path, known=first.state, known_files=first.files)
+        assert reads == []  # nothing changed: a listing and a stat per file, no read
+        assert again.documents.height == 0
+        assert_frame_equal(again.files, first.files)
+
+        # Same size, new modification time: read again (and found unchanged by its digest).
+        changed = docs / "a1.txt"
+        os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+        third = _fetch(tmp_path, known=first.state, known_files=first.files)
+        assert reads == ["a1.txt"]
+        assert third.documents.height == 0
+        # A file gone from the folder is gone from the files state too (its article stays published).
+        (docs / "a2.txt").unlink()
+        fourth = _fetch(tmp_path, known=first.state, known_files=third.files)
+        assert sorted(fourth.files["path"]) == ["docs/a0.txt", "docs/a1.txt"]

@@ -107,6 +107,9 @@ def _group_pairs(keys: npt.NDArray[np.uint64], members: npt.NDArray[np.int64]) -
     return np.stack([group_first[mask], m[mask]], axis=1)
 
 
+_PAIRS_PER_SLICE = 100_000
+
+
 def near_duplicate_pairs(sigs: npt.NDArray[np.uint32], rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Pairs of row numbers whose signatures agree on at least NEAR_DUPLICATE of their values."""
     if len(rows) < 2:  # noqa: PLR2004 - a pair needs two
@@ -124,7 +127,14 @@ def near_duplicate_pairs(sigs: npt.NDArray[np.uint32], rows: npt.NDArray[np.int6
     n = np.int64(len(rows))
     joined = np.unique(pairs[:, 0] * n + pairs[:, 1])
     pairs = np.stack([joined // n, joined % n], axis=1)
-    similar = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1) >= NEAR_DUPLICATE
+    # Compared a slice of pairs at a time: a corpus of syndicated copies has millions of candidate pairs, and
+    # gathering both signatures of all of them at once took over a gigabyte at 100k articles.
+    similar = np.concatenate(
+        [
+            (sigs[chunk[:, 0]] == sigs[chunk[:, 1]]).mean(axis=1) >= NEAR_DUPLICATE
+            for chunk in np.array_split(pairs, max(1, len(pairs) // _PAIRS_PER_SLICE))
+        ]
+    )
     found: npt.NDArray[np.int64] = rows[pairs[similar]]
     return found
 

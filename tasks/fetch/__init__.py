@@ -30,6 +30,7 @@ class FetchResult:
     documents: pl.DataFrame
     rejects: pl.DataFrame
     state: pl.DataFrame
+    files: pl.DataFrame  # SOURCE_FILES: the directory sources' files as read (or found unchanged) this run
 
 
 def fetch_sources(
@@ -42,17 +43,19 @@ def fetch_sources(
     refetch: bool = False,
     spill: Spill | None = None,
     spill_rows: int = 0,
+    known_files: pl.DataFrame | None = None,
 ) -> FetchResult:
     """Read every source; store bytes in the raw layer; return what is new or changed since `known`.
 
-    `refetch` (a full refresh) asks servers again without validators and ignores recently fetched bytes. With
+    `refetch` (a full refresh) asks servers again without validators and ignores recently fetched bytes;
+    `known_files` (the previous SOURCE_FILES) lets directory sources skip files that did not change. With
     `spill`, new documents are handed to it `spill_rows` at a time as they are read, so a large first run never
     holds every body at once.
     """
     from tasks.fetch.local import read_directory
 
     moment = now or datetime.now(UTC)
-    ledger = Ledger(known, run_id=run_id, now=moment, spill=spill, spill_rows=spill_rows)
+    ledger = Ledger(known, run_id=run_id, now=moment, spill=spill, spill_rows=spill_rows, known_files=known_files)
     web = []
     for source in sources.sources:
         if isinstance(source, DirectorySource):
@@ -70,7 +73,7 @@ def fetch_sources(
         from tasks.fetch.web import WebRun  # lazy: httpx only loads when there is something to download
 
         WebRun(sources, raw_store=raw_store, ledger=ledger, now=moment, refetch=refetch).run(web)
-    return FetchResult(ledger.documents(), ledger.rejects(), ledger.state())
+    return FetchResult(ledger.documents(), ledger.rejects(), ledger.state(), ledger.files())
 
 
 def documents_from_raw(
@@ -114,4 +117,4 @@ def documents_from_raw(
         # Ids and canonical URIs stay the recorded ones: reprocessing never moves an article to a new id.
         ledger.claim(row["article_id"])
         ledger.add(base, outcome)
-    return FetchResult(ledger.documents(), ledger.rejects(), ledger.state())
+    return FetchResult(ledger.documents(), ledger.rejects(), ledger.state(), ledger.files())

@@ -89,34 +89,51 @@ def read_directory(
     def load(chunk: list[Path]) -> list[tuple[Path, bytes | None, str | None]]:
         out: list[tuple[Path, bytes | None, str | None]] = []
         for path in chunk:
-            if path.suffix.lower() in FILE_TYPES and path.stat().st_size > max_bytes:
+            if path.suffix.lower() in FILE_TYPES and stats[path].st_size > max_bytes:
                 out.append((path, None, None))
                 continue
             data = path.read_bytes()
             out.append((path, data, raw_store.put(data)))
         return out
 
+    # A file at the size and modification time the previous run read it at holds the same documents: not read
+    # again, so a nightly run with nothing new costs a directory listing (a full refresh reads everything).
+    stats: dict[Path, os.stat_result] = {}
+    for path in files:
+        try:
+            stats[path] = path.stat()
+        except OSError:  # gone since the listing: as if it had not been listed
+            continue
+    changed = [
+        path
+        for path, st in stats.items()
+        if not ledger.file_unchanged(source.name, _relative(path, base), st.st_size, st.st_mtime_ns)
+    ]
+
+    def record(loaded: list[tuple[Path, bytes | None, str | None]]) -> None:
+        for path, _, digest in loaded:
+            st = stats[path]
+            ledger.file_read(source.name, _relative(path, base), st.st_size, st.st_mtime_ns, digest)
+
     # Reading, hashing and writing blobs release the GIL: a few threads over large chunks overlap the I/O. Files
     # are read a round at a time, so a large directory is never in memory at once.
     with ThreadPoolExecutor(max_workers=_READERS) as pool:
-        for files_round in _rounds(files):
+        for files_round in _rounds(changed, stats):
             step = max(1, -(-len(files_round) // _READERS))
             chunks = [files_round[i : i + step] for i in range(0, len(files_round), step)]
             loaded = [item for part in pool.map(load, chunks) for item in part]
+            record(loaded)
             _read_loaded(
                 loaded, source, base=base, base_row=base_row, raw_store=raw_store, ledger=ledger, max_bytes=max_bytes
             )
 
 
-def _rounds(files: list[Path]) -> Iterator[list[Path]]:
+def _rounds(files: list[Path], stats: dict[Path, os.stat_result]) -> Iterator[list[Path]]:
     """Consecutive groups of at most _ROUND_FILES files and (about) _ROUND_BYTES bytes."""
     current: list[Path] = []
     size = 0
     for path in files:
-        try:
-            length = path.stat().st_size
-        except OSError:
-            length = 0  # read_bytes reports it
+        length = stats[path].st_size
         if current and (len(current) >= _ROUND_FILES or size + length > _ROUND_BYTES):
             yield current
             current, size = [], 0

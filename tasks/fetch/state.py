@@ -11,7 +11,7 @@ import polars as pl
 
 from tasks.fetch.parse import MAX_TEXT_CHARS, Parsed, Rejected
 from tasks.ids import sha256_hex
-from tasks.schemas import FETCH_STATE, RAW_DOCUMENTS, REJECTS
+from tasks.schemas import FETCH_STATE, RAW_DOCUMENTS, REJECTS, SOURCE_FILES
 
 
 def reject_rows(rows: list[dict[str, object]], *, run_id: str, now: datetime) -> pl.DataFrame:
@@ -40,11 +40,13 @@ class Ledger:
         now: datetime,
         spill: Callable[[pl.DataFrame], None] | None = None,
         spill_rows: int = 0,
+        known_files: pl.DataFrame | None = None,
     ) -> None:
         """Start a ledger against the previous fetch state `known`.
 
         `spill`, when given, receives the new documents `spill_rows` at a time (RAW_DOCUMENTS frames in the order
-        they were added, each sorted by article id) instead of keeping them all until `documents()`.
+        they were added, each sorted by article id) instead of keeping them all until `documents()`. `known_files`
+        (SOURCE_FILES of the previous run) lets directory sources skip files that did not change.
         """
         self.run_id = run_id
         self.now = now
@@ -69,6 +71,32 @@ class Ledger:
         self._docs: list[dict[str, Any]] = []
         self._rejects: list[dict[str, object]] = []
         self._seen: set[str] = set()
+        files = SOURCE_FILES.conform(known_files).to_dicts() if known_files is not None else []
+        self._known_files: dict[tuple[str, str], dict[str, Any]] = {(r["source_name"], r["path"]): r for r in files}
+        self._files: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def file_unchanged(self, source_name: str, path: str, size: int, mtime_ns: int) -> bool:
+        """Whether the previous run read this file at this size and modification time; if so, it is kept as seen."""
+        row = self._known_files.get((source_name, path))
+        if row is None or row["size"] != size or row["mtime_ns"] != mtime_ns:
+            return False
+        with self._lock:
+            self._files[(source_name, path)] = row
+        return True
+
+    def file_read(self, source_name: str, path: str, size: int, mtime_ns: int, raw_sha256: str | None) -> None:
+        """Record a file read in this run."""
+        row = {"source_name": source_name, "path": path, "size": size, "mtime_ns": mtime_ns, "raw_sha256": raw_sha256}
+        with self._lock:
+            self._files[(source_name, path)] = row
+
+    def files(self) -> pl.DataFrame:
+        """SOURCE_FILES after the run: every directory-source file present now, read or skipped."""
+        if not self._files:
+            return SOURCE_FILES.empty()
+        return SOURCE_FILES.conform(pl.DataFrame(list(self._files.values()), schema=SOURCE_FILES.schema)).sort(
+            "source_name", "path"
+        )
 
     def claim(self, article_id: str) -> bool:
         """True the first time an article id is offered in this run (later offers are the same article again)."""

@@ -2,7 +2,7 @@
 
 from tasks.schemas.articles import ARTICLES, CAPTIONS, PARAGRAPHS
 from tasks.schemas.core import Column, Table, registry
-from tasks.schemas.documents import FETCH_STATE, RAW_DOCUMENTS, REJECTS, UTC
+from tasks.schemas.documents import FETCH_STATE, RAW_DOCUMENTS, REJECTS, SOURCE_FILES, UTC
 from tasks.schemas.facts import AGREEMENTS, DATES, ENTITIES, FIGURES, MENTIONS, QUOTES
 from tasks.schemas.translations import TRANSLATIONS
 
@@ -24,6 +24,7 @@ __all__ = [
     "QUOTES",
     "RAW_DOCUMENTS",
     "REJECTS",
+    "SOURCE_FILES",
     "TRANSLATIONS",
     "UTC",
     "Column",

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from tasks.schemas import FETCH_STATE, PUBLISHED_TABLES, Table
+from tasks.schemas import FETCH_STATE, PUBLISHED_TABLES, SOURCE_FILES, Table
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "data-contract.md"
@@ -154,6 +154,7 @@ def render_data_contract(suites_dir: Path = SUITES) -> str:
         "",
     ]
     lines += _table(FETCH_STATE, None, internal=True)
+    lines += _table(SOURCE_FILES, None, internal=True)
     return "\n".join(lines).rstrip() + "\n"
 
 

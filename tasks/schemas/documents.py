@@ -109,3 +109,21 @@ FETCH_STATE = Table(
         ),
     ),
 )
+
+SOURCE_FILES = Table(
+    name="source_files",
+    description=(
+        "Every file of a directory source as last read: size, modification time and digest. A file whose size and "
+        "modification time are unchanged is not read again (its documents are unchanged), so a nightly run with "
+        "nothing new costs a directory listing, not a read of the corpus. Stored with each snapshot under _state/."
+    ),
+    key=("source_name", "path"),
+    published=False,
+    columns=cols(
+        Column("source_name", pl.String, "Directory source the file belongs to.", nullable=False),
+        Column("path", pl.String, "Path relative to the sources file's folder.", nullable=False),
+        Column("size", pl.Int64, "Size in bytes when last read.", nullable=False),
+        Column("mtime_ns", pl.Int64, "Modification time (ns since the epoch) when last read.", nullable=False),
+        Column("raw_sha256", pl.String, "SHA-256 of the file's bytes (null: too large to read)."),
+    ),
+)
