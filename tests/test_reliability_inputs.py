@@ -288,7 +288,7 @@ def test_ids_and_urls_with_dot_segments_never_become_paths(hostile_run):
     assert outside == {"seeds", "sources.toml", "settings.toml", "output"}
     assert not list(work.rglob("*evil*"))
     names = re.compile(
-        r"[0-9a-f]{64}|part-[\w.-]+\.parquet|fetch_state\.parquet|manifest\.json|result\.json|http-cache\.jsonl"
+        r"[0-9a-f]{64}|part-[\w.-]+\.parquet|fetch_state\.parquet|source_files\.parquet|manifest\.json|result\.json|http-cache\.jsonl"
         r"|\.run\.lock|[\w.-]+\.html"
     )
     for path in (work / "output").rglob("*"):

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from tasks.clean.text import norm_key
+from tasks.safe_yaml import load_yaml
 
 WIDGET_PHRASES_FILE = Path(__file__).parent / "data" / "widget_phrases.yaml"
 # Decoration a widget line may start with before its phrase: bullets, brackets, arrows.
@@ -33,9 +32,7 @@ MAX_TRAIL_CHARS = 120
 @cache
 def widget_phrases() -> dict[str, tuple[str, ...]]:
     """Known widget phrases per language, from tasks/clean/data/widget_phrases.yaml."""
-    # libyaml's safe loader when PyYAML has it: the same document, parsed ~5x faster.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(WIDGET_PHRASES_FILE.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - safe loader
+    data = load_yaml(WIDGET_PHRASES_FILE) or {}
     return {lang: tuple(str(p) for p in phrases or []) for lang, phrases in data.items()}
 
 

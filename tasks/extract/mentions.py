@@ -25,7 +25,7 @@ LEXICON_FILE = Path(__file__).parent / "data" / "lexicon.yaml"
 
 def _load_lexicon(path: Path = LEXICON_FILE) -> dict[str, list[str]]:
     """Word lists the rules use (name suffixes, titles, stop words), from data/lexicon.yaml."""
-    from tasks.extract.registry import load_yaml
+    from tasks.safe_yaml import load_yaml
 
     data = load_yaml(path)
     return {name: [str(v) for v in values] for name, values in data["lists"].items()}
