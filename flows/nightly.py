@@ -22,6 +22,8 @@ from tasks.steps import Batch, rejects_already_published, write_manifest
 from tasks.validate import preload_in_background
 from tasks.validate.report import rejection_message
 
+PRELOAD_VALIDATION_UP_TO = 20_000  # documents
+
 
 class SnapshotRejectedError(RuntimeError):
     """A critical expectation failed; the candidate is quarantined and `current` is unchanged."""
@@ -132,7 +134,11 @@ def nightly(  # keyword-only: runs are started with named parameters
                 store.clear_staging(run_id)
                 log.info("nothing new since snapshot %s; nothing published", previous.name)
                 return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
-            preload_in_background()  # validation comes last; its import runs while this process waits for batches
+            if fetched.documents <= PRELOAD_VALIDATION_UP_TO:
+                # Validation comes last; its import (seconds) runs while this process waits for the batches. A large
+                # run skips this: the import is then a small share of its time, and its memory would add to the
+                # peak of assemble, which re-derives the whole articles table.
+                preload_in_background()
             log.info("%d batches on %s", len(fetched.batches), runners.kind)
             _process_batches(runners.runner(), runners.io_runner(), fetched.batches, settings, run_id)
         counts = t.assemble(str(store.root), run_id, previous, carry_forward=not (full_refresh or reprocess))
