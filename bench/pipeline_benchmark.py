@@ -22,7 +22,6 @@ bench/results/pipeline-<size>.json; `--help` start-up time is measured once per 
 from __future__ import annotations
 
 import argparse
-import functools
 import io
 import json
 import os
@@ -84,21 +83,6 @@ def _child(timings_path: str, argv: list[str]) -> int:
     steps_file = Path(timings_path + ".steps.jsonl")
     steps_file.unlink(missing_ok=True)
     marks: dict[str, float] = {}
-    lock = threading.Lock()
-
-    def timed(fn: Callable[P, R], step: str) -> Callable[P, R]:
-        @functools.wraps(fn)
-        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
-            t0, c0 = time.time(), time.thread_time()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                record = {"step": step, "start": t0, "end": time.time(), "cpu": time.thread_time() - c0}
-                line = json.dumps({**record, "pid": os.getpid()}) + "\n"
-                with lock, steps_file.open("a", encoding="utf-8") as fh:
-                    fh.write(line)  # one short O_APPEND write: lines from several processes never interleave
-
-        return inner
 
     # The step functions time themselves into this file (tasks.steps.timed), in this process and in process-pool
     # workers alike; the store's methods are timed here.
@@ -107,7 +91,7 @@ def _child(timings_path: str, argv: list[str]) -> int:
 
     for method in ("publish", "prune", "clear_staging", "quarantine"):
         if hasattr(SnapshotStore, method):
-            setattr(SnapshotStore, method, timed(getattr(SnapshotStore, method), "publish"))
+            setattr(SnapshotStore, method, steps_module.timed("publish")(getattr(SnapshotStore, method)))
     imported = time.time()
 
     def dump() -> None:
