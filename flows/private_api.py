@@ -17,11 +17,11 @@ import subprocess
 import sys
 import time
 import tomllib
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from flows.serve import server_env, wait_healthy
 
 _STOP_SECONDS = 5.0
 _POLL_SECONDS = 0.1
@@ -81,8 +81,7 @@ class PrivateApi:
         self.process = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ)
-        env.pop("PREFECT_API_URL", None)
+        env = server_env(self.url, home=None)
         # What Prefect's own ephemeral server sets: API only, and the server knows it is a short-lived one.
         env.update({"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"})
         command = [
@@ -98,24 +97,23 @@ class PrivateApi:
         already must apply it with `prefect.settings.temporary_settings`.
         """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            if code == _PORT_IN_USE:  # someone took the port between choosing and binding it
+        while True:
+            try:
+                wait_healthy(
+                    self.url, timeout=deadline - time.monotonic(), process=self.process, interval=_POLL_SECONDS
+                )
+            except RuntimeError:
+                if self.process.returncode != _PORT_IN_USE:
+                    raise
+                # Someone took the port between choosing and binding it.
                 self.port = _choose_port()
                 self.url = os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{self.port}/api"
                 self.process = self._spawn()
-                continue
-            if code is not None:
-                raise RuntimeError(f"the Prefect API server exited with code {code} before answering")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:  # noqa: S310 - our own
-                    if response.status == 200:  # noqa: PLR2004 - HTTP OK
-                        return self.url
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(_POLL_SECONDS)
-        self.stop()
-        raise TimeoutError(f"the Prefect API server did not answer within {timeout:.0f} s")
+            except TimeoutError:
+                self.stop()
+                raise
+            else:
+                return self.url
 
     def stop(self) -> None:
         """Terminate the server (it holds nothing a later run needs: the database is under PREFECT_HOME)."""

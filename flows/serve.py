@@ -84,7 +84,9 @@ def server_env(api_url: str, home: Path | None, environ: Mapping[str, str] | Non
     return env
 
 
-def wait_healthy(api_url: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_healthy(
+    api_url: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None, interval: float = 0.5
+) -> None:
     """Return once `api_url`/health answers; raise if the server exits or does not answer within `timeout` s."""
     import httpx
 
@@ -97,7 +99,7 @@ def wait_healthy(api_url: str, *, timeout: float, process: subprocess.Popen[byte
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.5)
+        time.sleep(interval)
     raise TimeoutError(f"Prefect server at {api_url} did not answer within {timeout:.0f} s")
 
 

@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 import polars as pl
 
 from tasks.config import Settings
-from tasks.schemas import ARTICLES, FETCH_STATE, RAW_DOCUMENTS, REJECTS, SOURCE_FILES
+from tasks.schemas import ARTICLES, FETCH_STATE, PUBLISHED_TABLES, RAW_DOCUMENTS, REJECTS, SOURCE_FILES
 from tasks.validate.params import GateParameters
 
 RAW = RAW_DOCUMENTS.name
@@ -299,7 +299,8 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
     """Assemble the run's candidate snapshot from staged parts (and the previous snapshot when carrying forward)."""
     from tasks.clean import assign_duplicates
     from tasks.extract import entity_table
-    from tasks.publish import SnapshotStore, assemble_candidate, read_table, scan_table, write_part
+    from tasks.publish import SnapshotStore, assemble_candidate, read_table, scan_table
+    from tasks.publish.assemble import move_parts
 
     store = SnapshotStore(output_dir)
     staged = store.staging(run_id)
@@ -322,8 +323,7 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
         run_id=run_id,
     )
     # The files as this run read them go with the snapshot's fetch state (their own folder under _state/).
-    files = read_table(staged / "_state" / SOURCE_FILES.name, SOURCE_FILES)
-    write_part(files, store.candidate(run_id) / "_state" / SOURCE_FILES.name, SOURCE_FILES.name)
+    move_parts(staged / "_state", store.candidate(run_id) / "_state", [SOURCE_FILES])
     return counts
 
 
@@ -342,7 +342,6 @@ class SnapshotTables(Mapping[str, pl.DataFrame]):
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         from tasks.publish import read_table
-        from tasks.schemas import PUBLISHED_TABLES
 
         if name in self._kept:
             return self._kept[name]
@@ -352,29 +351,16 @@ class SnapshotTables(Mapping[str, pl.DataFrame]):
         return frame
 
     def __iter__(self) -> Iterator[str]:
-        from tasks.schemas import PUBLISHED_TABLES
-
         return iter(PUBLISHED_TABLES)
 
     def __len__(self) -> int:
-        from tasks.schemas import PUBLISHED_TABLES
-
         return len(PUBLISHED_TABLES)
 
     def schema_of(self, name: str) -> pl.Schema:
         """The table's schema without reading its rows."""
         from tasks.publish.assemble import table_schema
-        from tasks.schemas import PUBLISHED_TABLES
 
         return table_schema(self.folder / name, PUBLISHED_TABLES[name])
-
-
-def load_snapshot_tables(folder: Path) -> dict[str, pl.DataFrame]:
-    """Every published table of a snapshot folder."""
-    from tasks.publish import read_table
-    from tasks.schemas import PUBLISHED_TABLES
-
-    return {name: read_table(folder / name, table) for name, table in PUBLISHED_TABLES.items()}
 
 
 DATA_DOCS = "validation/data_docs/index.html"
@@ -392,7 +378,7 @@ def snapshot_row_counts(folder: Path) -> dict[str, int]:
 
     return {
         table.name: sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in part_files(folder / table.name))
-        for table in _published()
+        for table in PUBLISHED_TABLES.values()
     }
 
 
@@ -401,17 +387,11 @@ def snapshot_schemas(folder: Path) -> dict[str, pl.Schema]:
     from tasks.publish.assemble import part_files
 
     out = {}
-    for table in _published():
+    for table in PUBLISHED_TABLES.values():
         parts = part_files(folder / table.name)
         if parts:
             out[table.name] = pl.Schema(pl.read_parquet_schema(parts[0]))
     return out
-
-
-def _published() -> list[Any]:
-    from tasks.schemas import PUBLISHED_TABLES
-
-    return list(PUBLISHED_TABLES.values())
 
 
 def gate_parameters(

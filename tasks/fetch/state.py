@@ -94,9 +94,7 @@ class Ledger:
         """SOURCE_FILES after the run: every directory-source file present now, read or skipped."""
         if not self._files:
             return SOURCE_FILES.empty()
-        return SOURCE_FILES.conform(pl.DataFrame(list(self._files.values()), schema=SOURCE_FILES.schema)).sort(
-            "source_name", "path"
-        )
+        return pl.DataFrame(list(self._files.values()), schema=SOURCE_FILES.schema).sort("source_name", "path")
 
     def claim(self, article_id: str) -> bool:
         """True the first time an article id is offered in this run (later offers are the same article again)."""

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.publish.lock import RunLockedError
-from tasks.publish.store import MANIFEST, SnapshotStore, _safe
+from tasks.publish.store import MANIFEST, SnapshotStore, _safe, rollback_target
 
 if TYPE_CHECKING:
     from tasks.config import Settings
@@ -165,15 +165,8 @@ class RemoteSnapshots:
 
     def rollback(self, run_id: str | None = None) -> str:
         """Point `current.json` at `run_id`, or at the snapshot before the current one; returns the run id."""
-        runs = self.published_run_ids()
         current = self.current_run_id()
-        if run_id is None:
-            older = [r for r in runs if current is None or r < current]
-            if not older:
-                raise ValueError("no earlier snapshot to roll back to")
-            run_id = older[-1]
-        elif run_id not in runs:
-            raise ValueError(f"no published snapshot {run_id}")
+        run_id = rollback_target(self.published_run_ids(), current, run_id)
         prefix = self.key(f"{SNAPSHOTS}/{run_id}/")
         rel_files = [str(p).removeprefix(prefix) for p in self.fs.find(prefix)]
         manifest = self.fs.cat_file(self.key(f"{SNAPSHOTS}/{run_id}/{MANIFEST}"))

@@ -128,15 +128,7 @@ class SnapshotStore:
 
     def rollback(self, run_id: str | None = None) -> str:
         """Point `current` at `run_id`, or at the snapshot before the current one; returns the run id."""
-        runs = self.published_run_ids()
-        if run_id is None:
-            cur = self.current_run_id()
-            older = [r for r in runs if cur is None or r < cur]
-            if not older:
-                raise ValueError("no earlier snapshot to roll back to")
-            run_id = older[-1]
-        elif run_id not in runs:
-            raise ValueError(f"no published snapshot {run_id}")
+        run_id = rollback_target(self.published_run_ids(), self.current_run_id(), run_id)
         self.point_current(run_id)
         return run_id
 
@@ -170,6 +162,18 @@ class SnapshotStore:
     def clear_staging(self, run_id: str) -> None:
         """Remove a run's scratch folder and any abandoned candidates of it."""
         shutil.rmtree(self.staging(run_id), ignore_errors=True)
+
+
+def rollback_target(published: list[str], current: str | None, requested: str | None) -> str:
+    """The snapshot a rollback points at: `requested` if published, else the newest one older than `current`."""
+    if requested is not None:
+        if requested not in published:
+            raise ValueError(f"no published snapshot {requested}")
+        return requested
+    older = [r for r in published if current is None or r < current]
+    if not older:
+        raise ValueError("no earlier snapshot to roll back to")
+    return older[-1]
 
 
 def _safe(run_id: str) -> str:

@@ -364,10 +364,10 @@ def validate_tables(
         index = _index_columns(name, frame)
         wanted = set(index).union(*(referenced_columns(e) for e in spec["expectations"]))
         # Only what the suite reads goes to pandas: bodies stay in polars, which keeps 100k articles fast.
-        keep = [c for c in frame.columns if c in wanted or c.startswith(DERIVED_PREFIX)]
-        selected = frame.select(keep).with_columns(
+        kept = frame.select(c for c in frame.columns if c in wanted or c.startswith(DERIVED_PREFIX))
+        selected = kept.with_columns(
             pl.when(pl.col(c).is_null()).then(None).otherwise(pl.lit(1, pl.Int8)).alias(c)
-            for c in presence_only_columns(spec, frame.select(keep), index)
+            for c in presence_only_columns(spec, kept, index)
         )
         outcomes += engine.validate(name, spec, selected, index=index, parameters=params.for_table(name))
     docs = engine.build_docs()
