@@ -102,7 +102,11 @@ def _run(args: argparse.Namespace) -> int:
         except (FileNotFoundError, ValueError) as exc:
             print(f"newsgraph run: {exc}", file=sys.stderr)
             return 64
-    Console().print(_summary_table(result, time.perf_counter() - started))
+    stdout = Console()
+    stdout.print(_summary_table(result, time.perf_counter() - started))
+    if api is None and result.get("ui_url"):
+        # Only a server that outlives the run has a page for it (a private API goes down with the run).
+        stdout.print(f"Prefect UI: {result['ui_url']}", soft_wrap=True)
     return 0
 
 

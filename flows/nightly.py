@@ -133,7 +133,13 @@ def nightly(  # keyword-only: runs are started with named parameters
             ):
                 store.clear_staging(run_id)
                 log.info("nothing new since snapshot %s; nothing published", previous.name)
-                return {"run_id": run_id, "published": False, "current": previous.name, "reason": "nothing new"}
+                return {
+                    "run_id": run_id,
+                    "published": False,
+                    "current": previous.name,
+                    "reason": "nothing new",
+                    "ui_url": flow_run.ui_url,
+                }
             if fetched.documents <= PRELOAD_VALIDATION_UP_TO:
                 # Validation comes last; its import (seconds) runs while this process waits for the batches. A large
                 # run skips this: the import is then a small share of its time, and its memory would add to the
@@ -184,6 +190,7 @@ def nightly(  # keyword-only: runs are started with named parameters
             "validation": manifest["validation"],
             "data_docs": str(where / report["data_docs"]) if report.get("data_docs") else None,
             "pointer": remote.pointer_url if remote is not None else None,
+            "ui_url": flow_run.ui_url,
         }
 
 

@@ -10,6 +10,7 @@ the flow, and the CLI never imports the server at all. Measured figures are in d
 from __future__ import annotations
 
 import functools
+import json
 import os
 import random
 import socket
@@ -17,11 +18,13 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from pathlib import Path
 
-from flows.serve import server_env, wait_healthy
+from flows.serve import prefect_home, served_api_file, server_env, wait_healthy
 
 _STOP_SECONDS = 5.0
 _POLL_SECONDS = 0.1
@@ -48,7 +51,7 @@ def configured_api_url(environ: dict[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ
     if url := env.get("PREFECT_API_URL"):
         return url
-    home = Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    home = prefect_home(env)
     profiles = Path(env.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
     try:
         data = tomllib.loads(profiles.read_text(encoding="utf-8"))
@@ -57,6 +60,18 @@ def configured_api_url(environ: dict[str, str] | None = None) -> str | None:
     active = env.get("PREFECT_PROFILE") or data.get("active")
     url = (data.get("profiles") or {}).get(active, {}).get("PREFECT_API_URL")
     return str(url) if url else None
+
+
+def served_api_url(home: Path | None = None) -> str | None:
+    """The API of a `newsgraph serve` running on this PREFECT_HOME, if its process is alive and the API answers."""
+    try:
+        record = json.loads(served_api_file(home).read_text(encoding="utf-8"))
+        url, pid = str(record["api_url"]), int(record["pid"])
+        os.kill(pid, 0)  # a record left by a server that was killed outright names a dead process
+        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:  # noqa: S310 - a loopback URL we wrote
+            return url if response.status == HTTPStatus.OK else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _die_with_parent() -> Callable[[], object] | None:
@@ -128,9 +143,20 @@ class PrivateApi:
 
 @contextmanager
 def private_api() -> Iterator[PrivateApi | None]:
-    """Start a private API unless one is configured; PREFECT_API_URL points at it inside the block."""
+    """Start a private API unless one is configured or served; PREFECT_API_URL points at it inside the block.
+
+    Yields None when the run reports to a server that outlives it: the configured one, or that of a
+    `newsgraph serve` on the same PREFECT_HOME (the run then shows in its UI, and the database has one server).
+    """
     if configured_api_url() is not None:
         yield None
+        return
+    if (served := served_api_url()) is not None:
+        os.environ["PREFECT_API_URL"] = served
+        try:
+            yield None
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
         return
     api = PrivateApi()
     os.environ["PREFECT_API_URL"] = api.url

@@ -8,6 +8,7 @@ the flow-run subprocesses it starts all talk to that server.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT_YAML = ROOT / "prefect.yaml"
+# Written into PREFECT_HOME while `newsgraph serve` runs: a `newsgraph run` on the same home reports to that server.
+SERVED_API_FILE = "newsgraph-serve.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,32 @@ def server_env(api_url: str, home: Path | None, environ: Mapping[str, str] | Non
     return env
 
 
+def prefect_home(environ: Mapping[str, str] | None = None) -> Path:
+    """PREFECT_HOME as Prefect resolves it (default ~/.prefect)."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def served_api_file(home: Path | None = None) -> Path:
+    """Where a `newsgraph serve` on `home` (default: PREFECT_HOME) records its API while it runs."""
+    return (home if home is not None else prefect_home()) / SERVED_API_FILE
+
+
+def _record_served_api(path: Path, api_url: str, pid: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"api_url": api_url, "pid": pid}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _forget_served_api(path: Path, pid: int) -> None:
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass  # gone already, or another server's record
+
+
 def wait_healthy(
     api_url: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None, interval: float = 0.5
 ) -> None:
@@ -112,17 +141,24 @@ def local_server(
     log: Path | None = None,
     timeout: float = 120,
 ) -> Iterator[str]:
-    """Run `prefect server start` (API and UI) while the block runs; yields the API URL."""
+    """Run `prefect server start` (API and UI) while the block runs; yields the API URL.
+
+    While it answers, its address is recorded in PREFECT_HOME (`served_api_file`), so `newsgraph run` on the same
+    home reports to it (the run shows in this UI) instead of starting a second server on the same database.
+    """
     prefect = Path(sys.executable).with_name("prefect")
     command = [str(prefect), "server", "start", "--host", host, "--port", str(port)]
     api_url = f"http://{host}:{port}/api"
     out = log.open("ab") if log is not None else subprocess.DEVNULL
     try:
         process = subprocess.Popen(command, env=server_env(api_url, home), stdout=out, stderr=subprocess.STDOUT)
+        record = served_api_file(home)
         try:
             wait_healthy(api_url, timeout=timeout, process=process)
+            _record_served_api(record, api_url, process.pid)
             yield api_url
         finally:
+            _forget_served_api(record, process.pid)
             process.terminate()
             try:
                 process.wait(timeout=15)

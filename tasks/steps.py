@@ -252,6 +252,7 @@ _WARM_UP_TEXTS = {
 }
 
 
+@timed("warm_up")
 def warm_up() -> None:
     """Load what clean and extract load on first use (language models, entity registry, patterns).
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from flows.private_api import configured_api_url
+from flows.private_api import configured_api_url, served_api_url
+from flows.serve import served_api_file
 
 pytestmark = [pytest.mark.e2e]
 
@@ -110,3 +114,38 @@ def test_a_configured_api_is_used_instead(tmp_path: Path):
     )
     assert configured_api_url({"PREFECT_HOME": str(home)}) == "http://prefect.internal:4200/api"
     assert configured_api_url({"PREFECT_HOME": str(home), "PREFECT_PROFILE": "local"}) is None
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        ok = self.path == "/api/health"
+        self.send_response(200 if ok else 404)
+        self.end_headers()
+        self.wfile.write(b"true" if ok else b"")
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_the_api_of_a_newsgraph_serve_on_the_same_home_is_found_while_it_answers(tmp_path: Path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    record = served_api_file(tmp_path)
+    try:
+        assert served_api_url(tmp_path) is None  # no `newsgraph serve` recorded
+
+        record.write_text(json.dumps({"api_url": url, "pid": os.getpid()}), encoding="utf-8")
+        assert served_api_url(tmp_path) == url
+
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+        record.write_text(json.dumps({"api_url": url, "pid": int(dead.stdout)}), encoding="utf-8")
+        assert served_api_url(tmp_path) is None  # its process is gone (killed outright: the record stayed)
+
+        record.write_text(json.dumps({"api_url": url, "pid": os.getpid()}), encoding="utf-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert served_api_url(tmp_path) is None  # alive, but nothing answers on its port
+    record.write_text("{not json", encoding="utf-8")
+    assert served_api_url(tmp_path) is None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +13,8 @@ import polars as pl
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.server, pytest.mark.slow]
+
+NEWSGRAPH = str(Path(sys.executable).with_name("newsgraph"))
 
 
 def _time(value: str) -> datetime:
@@ -67,3 +72,22 @@ def test_two_runs_triggered_together_publish_one_after_the_other(served_pipeline
     logs = served_pipeline.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [a["id"]]}}, "limit": 200})
     logs.raise_for_status()
     assert any("fetched" in entry["message"] for entry in logs.json())
+
+
+def test_a_manual_run_on_the_served_home_reports_to_that_server(served_pipeline, tmp_path: Path):
+    home = served_pipeline.workdir / "prefect-home"
+    record = json.loads((home / "newsgraph-serve.json").read_text(encoding="utf-8"))
+    assert record["api_url"] == served_pipeline.api_url
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSGRAPH_"))}
+    env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    command = [NEWSGRAPH, "run", "--sources", str(served_pipeline.workdir / "sources.toml"), "--output", str(tmp_path)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    # The summary links the run's page on the served UI, and the served API knows the run as completed.
+    (link,) = [line for line in done.stdout.splitlines() if line.startswith("Prefect UI: ")]
+    assert link.startswith(f"Prefect UI: {served_pipeline.ui_url}/")
+    manifest = json.loads((tmp_path / "current" / "manifest.json").read_text(encoding="utf-8"))
+    assert link.endswith(manifest["flow_run_id"])
+    assert served_pipeline.get(f"/flow_runs/{manifest['flow_run_id']}")["state_type"] == "COMPLETED"
