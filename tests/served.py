@@ -26,6 +26,20 @@ DEPLOYMENT = "nightly"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
+# What Prefect's own client retries: the server answers 503 while SQLite is busy with a running flow's writes.
+_RETRY_STATUS = {httpx.codes.SERVICE_UNAVAILABLE, httpx.codes.TOO_MANY_REQUESTS}
+
+
+def _retrying(method: str, url: str, *, json: dict[str, Any] | None = None, attempts: int = 6) -> httpx.Response:
+    """One API request, retried with backoff on the answers Prefect's client retries too."""
+    for attempt in range(attempts):
+        response = httpx.request(method, url, json=json, timeout=30)
+        if response.status_code not in _RETRY_STATUS or attempt == attempts - 1:
+            return response
+        time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True)
 class Served:
     """Where the served pipeline lives: API, UI, deployment, working directory and logs."""
@@ -37,12 +51,12 @@ class Served:
     log: Path
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.api_url}{path}", timeout=30)
+        response = _retrying("GET", f"{self.api_url}{path}")
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return httpx.post(f"{self.api_url}{path}", json=body, timeout=30)
+        return _retrying("POST", f"{self.api_url}{path}", json=body)
 
     def create_run(self, **parameters: Any) -> str:
         """Start a run of the deployment through the API; its id."""
