@@ -83,9 +83,9 @@ class PrefectServer:
 
     def flow_run(self, flow_run_id: str) -> dict[str, object]:
         """The API's record of one flow run."""
-        import httpx
+        from tests.served import api_request
 
-        response = httpx.get(f"{self.api_url}/flow_runs/{flow_run_id}", timeout=10)
+        response = api_request("GET", f"{self.api_url}/flow_runs/{flow_run_id}")
         response.raise_for_status()
         data: dict[str, object] = response.json()
         return data

@@ -30,7 +30,7 @@ FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 _RETRY_STATUS = {httpx.codes.SERVICE_UNAVAILABLE, httpx.codes.TOO_MANY_REQUESTS}
 
 
-def _retrying(method: str, url: str, *, json: dict[str, Any] | None = None, attempts: int = 6) -> httpx.Response:
+def api_request(method: str, url: str, *, json: dict[str, Any] | None = None, attempts: int = 6) -> httpx.Response:
     """One API request, retried with backoff on the answers Prefect's client retries too."""
     for attempt in range(attempts):
         response = httpx.request(method, url, json=json, timeout=30)
@@ -51,12 +51,12 @@ class Served:
     log: Path
 
     def get(self, path: str) -> Any:
-        response = _retrying("GET", f"{self.api_url}{path}")
+        response = api_request("GET", f"{self.api_url}{path}")
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return _retrying("POST", f"{self.api_url}{path}", json=body)
+        return api_request("POST", f"{self.api_url}{path}", json=body)
 
     def create_run(self, **parameters: Any) -> str:
         """Start a run of the deployment through the API; its id."""
