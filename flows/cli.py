@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from flows.private_api import PrivateApi
+    from tasks.config import Settings
     from tasks.publish import RemoteSnapshots, SnapshotStore
 
 
@@ -133,25 +134,22 @@ def _api_settings(api: PrivateApi | None) -> Iterator[None]:
         EventsWorker.drain_all(timeout=10)
 
 
-def _stores(args: argparse.Namespace) -> tuple[SnapshotStore, RemoteSnapshots | None, float]:
-    """The output's local store (for a URL output: its work directory), its remote side, and the lock timeout."""
+def _stores(args: argparse.Namespace) -> tuple[Settings, SnapshotStore, RemoteSnapshots | None]:
+    """The settings, the output's local store (for a URL output: its work directory) and its remote side."""
     from tasks.config import load_settings
     from tasks.publish import open_stores
 
     settings = load_settings(args.settings, overrides={"output_dir": args.output})
-    store, remote = open_stores(settings)
-    return store, remote, settings.lock_timeout
+    return settings, *open_stores(settings)
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from tasks.config import load_settings
-    from tasks.publish import StaleCandidateError, open_stores, remote_lease, republish, run_lock
+    from tasks.publish import StaleCandidateError, output_lock, republish
     from tasks.validate import failure_lines
 
-    settings = load_settings(args.settings, overrides={"output_dir": args.output})
-    store, remote = open_stores(settings)
+    settings, store, remote = _stores(args)
     try:
-        with run_lock(store.root, timeout=settings.lock_timeout), remote_lease(remote, timeout=settings.lock_timeout):
+        with output_lock(store, remote, timeout=settings.lock_timeout):
             done = republish(
                 store,
                 args.run_id,
@@ -209,13 +207,13 @@ def _translate(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from tasks.publish import remote_lease, run_lock
+    from tasks.publish import output_lock
 
-    store, remote, timeout = _stores(args)
+    settings, store, remote = _stores(args)
     # A URL output's pointer is current.json: rolling back rewrites it (the next run's work directory follows).
     target = store if remote is None else remote
     try:
-        with run_lock(store.root, timeout=timeout), remote_lease(remote, timeout=timeout):
+        with output_lock(store, remote, timeout=settings.lock_timeout):
             before = target.current_run_id()
             after = target.rollback(args.run_id)
     except ValueError as exc:
@@ -226,7 +224,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    store, remote, _ = _stores(args)
+    _, store, remote = _stores(args)
     if remote is not None:
         return _remote_status(store, remote)
     cur = store.current()

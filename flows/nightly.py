@@ -17,7 +17,7 @@ from flows.runners import BatchRunner
 from tasks import prefect_tasks as t
 from tasks.config import Settings, known_translators, load_settings
 from tasks.ids import new_run_id
-from tasks.publish import open_stores, remote_lease, run_lock
+from tasks.publish import open_stores, output_lock
 from tasks.steps import Batch, rejects_already_published, write_manifest
 from tasks.validate import preload_in_background
 from tasks.validate.report import rejection_message
@@ -46,14 +46,6 @@ def _check_inputs(sources_file: str, settings_file: str | None, *, reprocess: bo
         raise FileNotFoundError(f"settings file not found: {settings_file} (working directory {Path.cwd()})")
     if not reprocess and not Path(sources_file).is_file():
         raise FileNotFoundError(f"sources file not found: {sources_file} (working directory {Path.cwd()})")
-
-
-def _absolute_locations(settings: Settings) -> Settings:
-    """Settings with local locations made absolute: task runs in other processes or on Dask workers see the same.
-
-    An fsspec URL output (s3://, gs://, file://, ...) keeps its URL and gets an absolute local work directory.
-    """
-    return settings.with_absolute_locations()
 
 
 @flow(name="newsgraph-nightly", log_prints=True, validate_parameters=True)
@@ -97,12 +89,13 @@ def nightly(  # keyword-only: runs are started with named parameters
         },
     )
     _known_translator(settings.translator)
-    settings = _absolute_locations(settings)
+    # Task runs in other processes or on Dask workers see the same locations; a URL output keeps its URL.
+    settings = settings.with_absolute_locations()
     log = get_run_logger()
     progress = reporter()
     store, remote = open_stores(settings)  # remote: the object-storage side of a URL output; store: local files
     run_id = new_run_id()
-    with run_lock(store.root, timeout=settings.lock_timeout), remote_lease(remote, timeout=settings.lock_timeout):
+    with output_lock(store, remote, timeout=settings.lock_timeout):
         if remote is not None and (synced := remote.sync_down(store)):
             log.info("current snapshot %s of %s is in the work directory %s", synced, remote.url, store.root)
         previous = store.current()

@@ -18,10 +18,8 @@ import subprocess
 import sys
 import time
 import tomllib
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http import HTTPStatus
 from pathlib import Path
 
 from flows.serve import prefect_home, served_api_file, server_env, wait_healthy
@@ -68,10 +66,10 @@ def served_api_url(home: Path | None = None) -> str | None:
         record = json.loads(served_api_file(home).read_text(encoding="utf-8"))
         url, pid = str(record["api_url"]), int(record["pid"])
         os.kill(pid, 0)  # a record left by a server that was killed outright names a dead process
-        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:  # noqa: S310 - a loopback URL we wrote
-            return url if response.status == HTTPStatus.OK else None
-    except (OSError, ValueError, KeyError, TypeError):
+        wait_healthy(url, timeout=1, interval=_POLL_SECONDS)
+    except (OSError, ValueError, KeyError, TypeError, TimeoutError):
         return None
+    return url
 
 
 def _die_with_parent() -> Callable[[], object] | None:

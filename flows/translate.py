@@ -20,7 +20,7 @@ from pydantic import AfterValidator, Field
 
 from tasks.config import Settings, load_settings
 from tasks.ids import new_run_id
-from tasks.publish import open_stores, read_table, remote_lease, run_lock, scan_table, write_part
+from tasks.publish import open_stores, output_lock, publish_and_prune, read_table, scan_table, write_part
 from tasks.publish.assemble import carry_forward
 from tasks.schemas import ARTICLES, PUBLISHED_TABLES, TRANSLATIONS
 from tasks.steps import stage_validate, write_manifest
@@ -101,7 +101,7 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
     check_translator(settings.translator)
     log = get_run_logger()
     store, remote = open_stores(settings)  # remote: the object-storage side of a URL output, as in the nightly flow
-    with run_lock(store.root, timeout=settings.lock_timeout), remote_lease(remote, timeout=settings.lock_timeout):
+    with output_lock(store, remote, timeout=settings.lock_timeout):
         if remote is not None:
             remote.sync_down(store)
         previous = store.current()
@@ -139,12 +139,7 @@ def translate_backlog(  # keyword-only: runs are started with named parameters
 
             where = store.quarantine(run_id)
             raise SnapshotRejectedError(f"snapshot {run_id} failed validation (quarantined at {where})")
-        published = store.publish(run_id)
-        if remote is not None:
-            remote.publish(store, run_id)
-        store.prune(settings.keep_snapshots)
-        if remote is not None:
-            remote.prune(settings.keep_snapshots)
+        published, _ = publish_and_prune(store, remote, run_id, settings.keep_snapshots)
         log.info("published %s with %s", run_id, statuses)
         return {
             "run_id": run_id,

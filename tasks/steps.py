@@ -141,7 +141,7 @@ def stage_fetch(
     `on_batch` is told the size of each batch as soon as it is staged (the flow starts workers on it).
     """
     from tasks.fetch import documents_from_raw, fetch_sources, load_sources
-    from tasks.publish.assemble import STATE_DIR, read_table
+    from tasks.publish.assemble import STATE_DIR, STATE_FILE, read_table
     from tasks.rawstore import open_raw_store
 
     started = time.perf_counter()
@@ -179,10 +179,10 @@ def stage_fetch(
         stage(result.documents)
     from tasks.publish import write_part
 
-    write_part(result.state, staging / "_state", "fetch_state")
+    write_part(result.state, staging / STATE_DIR, STATE_FILE.removesuffix(".parquet"))
     # Reprocessing reads no file: the files stay as the previous run read them.
     files = known_files if reprocess and known_files is not None else result.files
-    write_part(files, staging / "_state" / SOURCE_FILES.name, SOURCE_FILES.name)
+    write_part(files, staging / STATE_DIR / SOURCE_FILES.name, SOURCE_FILES.name)
     write_part(REJECTS.conform(result.rejects), staging / REJECTS.name, "part-fetch")
     fault_point("fetch")
     return FetchOutcome(
@@ -301,7 +301,7 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
     from tasks.clean import assign_duplicates
     from tasks.extract import entity_table
     from tasks.publish import SnapshotStore, assemble_candidate, read_table, scan_table
-    from tasks.publish.assemble import move_parts
+    from tasks.publish.assemble import STATE_DIR, STATE_FILE, move_parts
 
     store = SnapshotStore(output_dir)
     staged = store.staging(run_id)
@@ -316,7 +316,7 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
         previous=previous if carry_forward else None,
         staged=staged,
         candidate=store.candidate(run_id),
-        state=pl.read_parquet(staged / "_state" / "fetch_state.parquet"),
+        state=pl.read_parquet(staged / STATE_DIR / STATE_FILE),
         run_rejects=read_table(staged / REJECTS.name, REJECTS),
         processed_uris=processed,
         build_entities=entities,
@@ -324,7 +324,7 @@ def stage_assemble(*, output_dir: str, run_id: str, previous: Path | None, carry
         run_id=run_id,
     )
     # The files as this run read them go with the snapshot's fetch state (their own folder under _state/).
-    move_parts(staged / "_state", store.candidate(run_id) / "_state", [SOURCE_FILES])
+    move_parts(staged / STATE_DIR, store.candidate(run_id) / STATE_DIR, [SOURCE_FILES])
     return counts
 
 
@@ -479,8 +479,10 @@ def write_manifest(
     folder: Path, *, run_id: str, counts: dict[str, int], report: dict[str, Any], extra: dict[str, Any]
 ) -> dict[str, Any]:
     """The snapshot's manifest.json: run, code version, row counts, verdict and a digest of the inputs."""
-    state = pl.read_parquet(folder / "_state" / "fetch_state.parquet", columns=["source_uri", "raw_sha256"])
     from tasks.ids import sha256_hex
+    from tasks.publish.assemble import STATE_DIR, STATE_FILE
+
+    state = pl.read_parquet(folder / STATE_DIR / STATE_FILE, columns=["source_uri", "raw_sha256"])
 
     lines = state.sort("source_uri").select(pl.concat_str(["source_uri", "raw_sha256"], separator="\t"))
     inputs_digest = sha256_hex("\n".join(lines.to_series().to_list()))

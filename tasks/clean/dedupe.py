@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from tasks.clean.text import word_characters
 
 # Signature size and LSH banding: 16 bands of 4 values make pairs with Jaccard >= 0.7 candidates with ~99 %
 # probability and pairs at 0.3 with ~12 %; candidates are then verified on the whole signature.
@@ -21,14 +22,12 @@ SHINGLE_CHARS = 5
 NEAR_DUPLICATE = 0.7
 _BIN_SHIFT = np.uint64(64 - 6)  # 2**6 = SIGNATURE_SIZE bins, one-permutation hashing
 _VALUE_MASK = np.uint64((1 << 58) - 1)
-_WORD_RUN = re.compile(r"[^\W_]+")
 _PRIME = np.uint64(0x100000001B3)
 
 
 def content_key(body: str) -> str:
     """Body reduced for exact-duplicate detection: case-folded, without whitespace and punctuation."""
-    # Joining the letter-and-digit runs: the same as deleting the others, about twice as fast as re.sub.
-    return "".join(_WORD_RUN.findall(body.casefold()))
+    return word_characters(body)  # not norm_key: bodies are not worth caching
 
 
 def content_hash(body: str, key: str | None = None) -> str:

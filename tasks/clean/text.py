@@ -205,7 +205,12 @@ def text_units(line: str, s: Scripts) -> int:
 _WORD_RUN = re.compile(r"[^\W_]+")
 
 
+def word_characters(text: str) -> str:
+    """`text` case-folded, with only its letters and digits (whitespace, punctuation and underscores removed)."""
+    return "".join(_WORD_RUN.findall(text.casefold()))  # the same as re.sub(r"[\W_]+", ""), twice as fast
+
+
 @lru_cache(maxsize=8192)
 def norm_key(text: str) -> str:
     """Key for comparing lines: case-folded, whitespace and most punctuation removed."""
-    return "".join(_WORD_RUN.findall(text.casefold()))  # the same as re.sub(r"[\W_]+", ""), twice as fast
+    return word_characters(text)

@@ -12,26 +12,21 @@ through). A local output's `current` symlink is resolved once, which pins one sn
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from tasks.config import is_url
-from tasks.publish.remote import POINTER
+from tasks.publish.remote import POINTER, RemoteSnapshots
 
 
 def current_pointer(output: str, *, storage_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """The `current.json` of a URL output (run id, snapshot prefix, files per table, manifest digest)."""
-    from fsspec.core import url_to_fs
-
-    fs, base = url_to_fs(output.rstrip("/"), **(storage_options or {}))
-    try:
-        data: dict[str, Any] = json.loads(fs.cat_file(f"{base}/{POINTER}"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{output} has no {POINTER}: nothing published there yet") from None
-    return data
+    pointer = RemoteSnapshots(output, storage_options).pointer()
+    if pointer is None:
+        raise FileNotFoundError(f"{output} has no {POINTER}: nothing published there yet")
+    return pointer
 
 
 def current_files(output: str, table: str, *, storage_options: dict[str, Any] | None = None) -> list[str]:
@@ -51,12 +46,10 @@ def current_files(output: str, table: str, *, storage_options: dict[str, Any] | 
 
 def read_current(output: str, table: str, *, storage_options: dict[str, Any] | None = None) -> pl.DataFrame:
     """One table of the current snapshot, read through fsspec (any file system fsspec knows, memory:// included)."""
-    from fsspec.core import url_to_fs
-
     files = current_files(output, table, storage_options=storage_options)
     if not is_url(output):
         return pl.read_parquet(files)
-    fs, _ = url_to_fs(output.rstrip("/"), **(storage_options or {}))
+    fs = RemoteSnapshots(output, storage_options).fs
     frames = []
     for url in files:
         with fs.open(url, "rb") as fh:

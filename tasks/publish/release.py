@@ -83,10 +83,7 @@ def republish(
     write_json(folder / "manifest.json", manifest)
     if not report["success"]:
         return Republished(run_id, report, folder, published=False, pruned=[])
-    target = store.publish(run_id)
-    if remote is not None:
-        remote.publish(store, run_id)
-    pruned = store.prune(settings.keep_snapshots)
-    if remote is not None:
-        pruned = sorted({*pruned, *remote.prune(settings.keep_snapshots)})
+    from tasks.publish.remote import publish_and_prune
+
+    target, pruned = publish_and_prune(store, remote, run_id, settings.keep_snapshots)
     return Republished(run_id, report, target, published=True, pruned=pruned)

@@ -30,7 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasks.publish.lock import RunLockedError
+from tasks.publish.assemble import STATE_DIR
+from tasks.publish.lock import RunLockedError, run_lock
 from tasks.publish.store import MANIFEST, SnapshotStore, _safe, rollback_target
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ POINTER = "current.json"
 LEASE = "lease.json"
 SNAPSHOTS = "snapshots"
 POINTER_FORMAT = 1
-STATE_DIR = "_state"
 # A lease names an expiry and is renewed every third of it: a crashed holder blocks others for two minutes at most.
 LEASE_SECONDS = 120.0
 
@@ -54,13 +54,13 @@ class RemoteSnapshots:
 
         self.url = url.rstrip("/")
         options = dict(storage_options or {})
-        if get_protocol(self.url) in {"file", "local"}:
+        self._local = get_protocol(self.url) in {"file", "local"}
+        if self._local:
             options.setdefault("auto_mkdir", True)  # object stores have no folders to create first
         try:
             self.fs, self._base = url_to_fs(self.url, **options)
         except ImportError as exc:  # the store's fsspec driver is not installed: a setting to fix, not a crash
             raise ValueError(f"output_dir {self.url}: {exc}") from exc
-        self._local = get_protocol(self.url) in {"file", "local"}
 
     def key(self, relative: str) -> str:
         """The file system path of a key relative to the output URL."""
@@ -203,8 +203,7 @@ class RemoteSnapshots:
         if not _matches(folder, pointer):
             incoming = store.incoming(run_id)
             shutil.rmtree(incoming, ignore_errors=True)
-            relative = [*(k for keys in pointer["tables"].values() for k in keys), *pointer["state"]]
-            relative.append(pointer["manifest"]["key"])
+            relative = [*_listed(pointer), pointer["manifest"]["key"]]
             prefix = f"{pointer['snapshot']}/"
             targets = [incoming / k.removeprefix(prefix) for k in relative]
             for target in targets:
@@ -349,8 +348,12 @@ def _matches(folder: Path, pointer: dict[str, Any]) -> bool:
     if not manifest.is_file() or hashlib.sha256(manifest.read_bytes()).hexdigest() != pointer["manifest"]["sha256"]:
         return False
     prefix = f"{pointer['snapshot']}/"
-    listed = [*(k for keys in pointer["tables"].values() for k in keys), *pointer["state"]]
-    return all((folder / k.removeprefix(prefix)).is_file() for k in listed)
+    return all((folder / k.removeprefix(prefix)).is_file() for k in _listed(pointer))
+
+
+def _listed(pointer: dict[str, Any]) -> list[str]:
+    """Keys of the data files a pointer lists (every table's parts and the state), manifest excluded."""
+    return [*(k for keys in pointer["tables"].values() for k in keys), *pointer["state"]]
 
 
 def open_remote(settings: Settings) -> RemoteSnapshots | None:
@@ -366,10 +369,24 @@ def open_stores(settings: Settings) -> tuple[SnapshotStore, RemoteSnapshots | No
 
 
 @contextmanager
-def remote_lease(remote: RemoteSnapshots | None, *, timeout: float) -> Iterator[None]:
-    """Hold the remote output's lease for the block (nothing to hold for a local output)."""
-    if remote is None:
-        yield
-        return
-    with remote.lease(timeout=timeout):
-        yield
+def output_lock(store: SnapshotStore, remote: RemoteSnapshots | None, *, timeout: float) -> Iterator[None]:
+    """Hold an output for one writer: the run lock of its local folder and, for a URL output, the remote lease."""
+    with run_lock(store.root, timeout=timeout):
+        if remote is None:
+            yield
+            return
+        with remote.lease(timeout=timeout):
+            yield
+
+
+def publish_and_prune(
+    store: SnapshotStore, remote: RemoteSnapshots | None, run_id: str, keep: int
+) -> tuple[Path, list[str]]:
+    """Publish a validated candidate (and upload it to a URL output), then prune beyond `keep`; (folder, pruned)."""
+    target = store.publish(run_id)
+    if remote is not None:
+        remote.publish(store, run_id)
+    pruned = store.prune(keep)
+    if remote is not None:
+        pruned = sorted({*pruned, *remote.prune(keep)})
+    return target, pruned

@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tasks.config import is_url
+
 MANIFEST = "manifest.json"
 
 
@@ -26,7 +28,7 @@ class SnapshotStore:
     """Owns every directory a run writes under the output root."""
 
     def __init__(self, root: str | Path) -> None:
-        if isinstance(root, str) and "://" in root:
+        if isinstance(root, str) and is_url(root):
             # Path("s3://b/x") would quietly become a local folder "s3:/b/x".
             raise ValueError(
                 f"{root} is a URL: open the stores with tasks.publish.open_stores(settings), which works in a local "
